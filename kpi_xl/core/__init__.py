@@ -1,0 +1,1 @@
+"""The pure core: no xlwings, no file I/O. Columns in, columns out."""

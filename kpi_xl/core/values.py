@@ -1,0 +1,205 @@
+"""Reading numbers and cell values the way HR writes them.
+
+``47%`` = 0.47, ``6‰`` = 0.006, ``4W``/``4万`` = 40000, ``1,280`` = 1280; units (s 秒 元 分 人 单
+次) are read and ignored; full-width forms are folded. Cell values arrive as Excel sends them
+(float, int, bool, str, None for blanks, error text such as ``#DIV/0!``) and become a
+:class:`ValueColumn`: numbers in a float array, labels in an object array, a kind per cell.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import IntEnum
+from functools import lru_cache
+
+import numpy as np
+
+from kpi_xl.core.errors import EXCEL_ERROR_CODES, InputErrorValue, KpiError, ValueProblem
+
+_SYMBOL_FOLDS = str.maketrans(
+    {"≦": "≤", "≧": "≥", "﹤": "<", "﹥": ">", "〔": "[", "〕": "]", "【": "[", "】": "]",
+     "－": "-", "−": "-", "–": "-", "—": "-", "﹣": "-", "＋": "+", "〜": "~", "～": "~",
+     "、": ",", "﹪": "%", "٪": "%", "﹔": ";", "﹕": ":"}
+)
+_SCALES = {"%": 0.01, "‰": 0.001, "w": 1e4, "W": 1e4, "万": 1e4, "k": 1e3, "K": 1e3, "千": 1e3}
+_NUMBER = re.compile(
+    r"^(?P<sign>[+-]?)\s*(?P<digits>(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?|\.\d+)"
+    r"(?:[eE](?P<exp>[+-]?\d+))?\s*(?P<scale>[%‰wW万kK千]?)\s*(?P<unit>(?:秒|元|分|人|单|次|s|S|个|件|天)?)$"
+)
+
+
+def fold(text: str) -> str:
+    """Full-width to half-width, ``>=`` to ``≥``, trimmed: the form every comparison uses."""
+    folded = unicodedata.normalize("NFKC", text).translate(_SYMBOL_FOLDS)
+    folded = folded.replace(">=", "≥").replace("<=", "≤").replace("=>", "≥").replace("=<", "≤")
+    return folded.strip()
+
+
+class Scale(IntEnum):
+    """How a number was written: plain, or with a percent / per-mille sign, or in 万."""
+
+    PLAIN = 0
+    PERCENT = 1
+    PERMILLE = 2
+    MYRIAD = 3
+    THOUSAND = 4
+
+
+_SCALE_KIND = {"": Scale.PLAIN, "%": Scale.PERCENT, "‰": Scale.PERMILLE, "w": Scale.MYRIAD,
+               "W": Scale.MYRIAD, "万": Scale.MYRIAD, "k": Scale.THOUSAND, "K": Scale.THOUSAND,
+               "千": Scale.THOUSAND}
+
+
+@dataclass(frozen=True)
+class Number:
+    """A number read from text, with the way it was written (for unit-slip checks)."""
+
+    value: float
+    scale: Scale
+    text: str
+
+
+@lru_cache(maxsize=65536)
+def read_number(text: str) -> Number | None:
+    """Read ``47%``, ``4W``, ``1,280元``, ``３０秒`` as a number; ``None`` when it is not one."""
+    folded = fold(text).replace(" ", "")
+    match = _NUMBER.match(folded)
+    if match is None:
+        return None
+    magnitude = float(match["digits"].replace(",", ""))
+    if match["exp"]:
+        magnitude *= 10.0 ** int(match["exp"])
+    scale = match["scale"]
+    value = magnitude * _SCALES.get(scale, 1.0)
+    if scale in ("%", "‰"):
+        value = float(repr_round(value))
+    if match["sign"] == "-":
+        value = -value
+    if not math.isfinite(value):
+        return None
+    return Number(value, _SCALE_KIND[scale], folded)
+
+
+def repr_round(value: float) -> float:
+    """Undo binary noise from scaling (47 × 0.01 = 0.47000000000000003 → 0.47)."""
+    return float(f"{value:.12g}")
+
+
+def format_number(value: float, scale: Scale = Scale.PLAIN) -> str:
+    """Write a number back the way HR would: ``0.47`` as ``47%`` when the rule used %."""
+    if scale is Scale.PERCENT:
+        return f"{repr_round(value * 100):g}%"
+    if scale is Scale.PERMILLE:
+        return f"{repr_round(value * 1000):g}‰"
+    if scale is Scale.MYRIAD:
+        return f"{repr_round(value / 1e4):g}W"
+    if scale is Scale.THOUSAND:
+        return f"{repr_round(value / 1e3):g}K"
+    if float(value).is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return f"{repr_round(value):g}"
+
+
+class Kind(IntEnum):
+    """What a cell holds."""
+
+    NUMBER = 0
+    TEXT = 1
+    BLANK = 2
+    ERROR = 3
+
+
+@dataclass(frozen=True)
+class ValueColumn:
+    """Cells as the core sees them; every array has the input's length.
+
+    ``numbers`` is NaN where the cell is not a number; ``labels`` holds the folded text of
+    text cells (numeric text is a number, not a label); ``errors`` holds the
+    :class:`KpiError` of error cells (Excel error values, NaN/inf).
+    """
+
+    numbers: np.ndarray
+    labels: np.ndarray
+    kinds: np.ndarray
+    errors: np.ndarray
+    raw: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.kinds)
+
+
+def _is_excel_error(text: str) -> bool:
+    return text.strip().upper() in EXCEL_ERROR_CODES
+
+
+def read_cell(value: object) -> tuple[Kind, float, str | None, KpiError | None]:
+    """Classify one cell value as Excel (or openpyxl, or the JSON CLI) delivers it."""
+    if value is None:
+        return Kind.BLANK, math.nan, None, None
+    if isinstance(value, KpiError):
+        return Kind.ERROR, math.nan, None, value
+    if isinstance(value, bool | np.bool_):
+        return Kind.TEXT, math.nan, "TRUE" if value else "FALSE", None
+    if isinstance(value, int | float | np.integer | np.floating):
+        number = float(value)
+        if math.isfinite(number):
+            return Kind.NUMBER, number, None, None
+        return Kind.ERROR, math.nan, None, InputErrorValue("#NUM!")
+    if isinstance(value, str):
+        if not value.strip():
+            return Kind.BLANK, math.nan, None, None
+        if _is_excel_error(value):
+            return Kind.ERROR, math.nan, None, InputErrorValue(value.strip().upper())
+        number = read_number(value)
+        if number is not None:
+            return Kind.NUMBER, number.value, None, None
+        return Kind.TEXT, math.nan, fold(value), None
+    return Kind.TEXT, math.nan, fold(str(value)), None
+
+
+def read_column(values: Iterable[object] | np.ndarray) -> ValueColumn:
+    """Classify a column of cells. Float arrays take a fast path (one numpy pass)."""
+    if isinstance(values, np.ndarray) and values.dtype.kind in "fiu":
+        numbers = values.astype(np.float64, copy=False).ravel()
+        finite = np.isfinite(numbers)
+        kinds = np.where(finite, Kind.NUMBER, Kind.BLANK).astype(np.int8)
+        errors = np.full(numbers.shape, None, dtype=object)
+        labels = np.full(numbers.shape, None, dtype=object)
+        return ValueColumn(numbers, labels, kinds, errors, numbers)
+    raw = np.asarray(list(values) if not isinstance(values, np.ndarray) else values.ravel(),
+                     dtype=object).ravel()
+    size = raw.shape[0]
+    numbers = np.full(size, np.nan)
+    labels = np.full(size, None, dtype=object)
+    kinds = np.empty(size, dtype=np.int8)
+    errors = np.full(size, None, dtype=object)
+    for index, value in enumerate(raw):
+        if type(value) is float:  # the common case: skip the classifier
+            if math.isfinite(value):
+                kinds[index] = Kind.NUMBER
+                numbers[index] = value
+                continue
+        kind, number, label, error = read_cell(value)
+        kinds[index] = kind
+        numbers[index] = number
+        labels[index] = label
+        errors[index] = error
+    return ValueColumn(numbers, labels, kinds, errors, raw)
+
+
+def require_number(value: object, what: str) -> float:
+    """One scalar parameter that must be a number (a base salary, a pool, a weight)."""
+    kind, number, label, error = read_cell(value)
+    if kind is Kind.NUMBER:
+        return number
+    if error is not None:
+        raise error
+    if kind is Kind.BLANK:
+        raise ValueProblem(f"{what}为空, 请填写数字", f"{what} is blank; enter a number")
+    raise ValueProblem(
+        f"{what}应为数字, 收到文本 \"{label}\"", f"{what} must be a number, got text {label!r}"
+    )
