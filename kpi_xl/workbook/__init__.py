@@ -1,0 +1,1 @@
+"""Workbook I/O adapters: xlsx parts headless (zip + XML), xlwings ``Book`` live."""
