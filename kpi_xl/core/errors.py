@@ -8,8 +8,23 @@ turn it into a real Excel error value.
 from __future__ import annotations
 
 EXCEL_ERROR_CODES = frozenset(
-    {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",
-     "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!"}
+    {
+        "#NULL!",
+        "#DIV/0!",
+        "#VALUE!",
+        "#REF!",
+        "#NAME?",
+        "#NUM!",
+        "#N/A",
+        "#GETTING_DATA",
+        "#SPILL!",
+        "#CALC!",
+        "#FIELD!",
+        "#BLOCKED!",
+        "#CONNECT!",
+        "#BUSY!",
+        "#UNKNOWN!",
+    }
 )
 
 
@@ -30,9 +45,10 @@ class KpiError(ValueError):
         return str(self)
 
     def __eq__(self, other: object) -> bool:
-        return (
-            isinstance(other, KpiError)
-            and (self.code, self.zh, self.en) == (other.code, other.zh, other.en)
+        return isinstance(other, KpiError) and (self.code, self.zh, self.en) == (
+            other.code,
+            other.zh,
+            other.en,
         )
 
     def __hash__(self) -> int:

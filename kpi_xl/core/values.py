@@ -21,9 +21,29 @@ import numpy as np
 from kpi_xl.core.errors import EXCEL_ERROR_CODES, InputErrorValue, KpiError, ValueProblem
 
 _SYMBOL_FOLDS = str.maketrans(
-    {"≦": "≤", "≧": "≥", "﹤": "<", "﹥": ">", "〔": "[", "〕": "]", "【": "[", "】": "]",
-     "－": "-", "−": "-", "–": "-", "—": "-", "﹣": "-", "＋": "+", "〜": "~", "～": "~",
-     "、": ",", "﹪": "%", "٪": "%", "﹔": ";", "﹕": ":"}
+    {
+        "≦": "≤",
+        "≧": "≥",
+        "﹤": "<",
+        "﹥": ">",
+        "〔": "[",
+        "〕": "]",
+        "【": "[",
+        "】": "]",
+        "－": "-",
+        "−": "-",
+        "–": "-",
+        "—": "-",
+        "﹣": "-",
+        "＋": "+",
+        "〜": "~",
+        "～": "~",
+        "、": ",",
+        "﹪": "%",
+        "٪": "%",
+        "﹔": ";",
+        "﹕": ":",
+    }
 )
 _SCALES = {"%": 0.01, "‰": 0.001, "w": 1e4, "W": 1e4, "万": 1e4, "k": 1e3, "K": 1e3, "千": 1e3}
 _NUMBER = re.compile(
@@ -49,9 +69,17 @@ class Scale(IntEnum):
     THOUSAND = 4
 
 
-_SCALE_KIND = {"": Scale.PLAIN, "%": Scale.PERCENT, "‰": Scale.PERMILLE, "w": Scale.MYRIAD,
-               "W": Scale.MYRIAD, "万": Scale.MYRIAD, "k": Scale.THOUSAND, "K": Scale.THOUSAND,
-               "千": Scale.THOUSAND}
+_SCALE_KIND = {
+    "": Scale.PLAIN,
+    "%": Scale.PERCENT,
+    "‰": Scale.PERMILLE,
+    "w": Scale.MYRIAD,
+    "W": Scale.MYRIAD,
+    "万": Scale.MYRIAD,
+    "k": Scale.THOUSAND,
+    "K": Scale.THOUSAND,
+    "千": Scale.THOUSAND,
+}
 
 
 @dataclass(frozen=True)
@@ -170,19 +198,19 @@ def read_column(values: Iterable[object] | np.ndarray) -> ValueColumn:
         errors = np.full(numbers.shape, None, dtype=object)
         labels = np.full(numbers.shape, None, dtype=object)
         return ValueColumn(numbers, labels, kinds, errors, numbers)
-    raw = np.asarray(list(values) if not isinstance(values, np.ndarray) else values.ravel(),
-                     dtype=object).ravel()
+    raw = np.asarray(
+        list(values) if not isinstance(values, np.ndarray) else values.ravel(), dtype=object
+    ).ravel()
     size = raw.shape[0]
     numbers = np.full(size, np.nan)
     labels = np.full(size, None, dtype=object)
     kinds = np.empty(size, dtype=np.int8)
     errors = np.full(size, None, dtype=object)
     for index, value in enumerate(raw):
-        if type(value) is float:  # the common case: skip the classifier
-            if math.isfinite(value):
-                kinds[index] = Kind.NUMBER
-                numbers[index] = value
-                continue
+        if type(value) is float and math.isfinite(value):  # the common case
+            kinds[index] = Kind.NUMBER
+            numbers[index] = value
+            continue
         kind, number, label, error = read_cell(value)
         kinds[index] = kind
         numbers[index] = number
@@ -201,5 +229,5 @@ def require_number(value: object, what: str) -> float:
     if kind is Kind.BLANK:
         raise ValueProblem(f"{what}为空, 请填写数字", f"{what} is blank; enter a number")
     raise ValueProblem(
-        f"{what}应为数字, 收到文本 \"{label}\"", f"{what} must be a number, got text {label!r}"
+        f'{what}应为数字, 收到文本 "{label}"', f"{what} must be a number, got text {label!r}"
     )

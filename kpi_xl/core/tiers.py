@@ -1,0 +1,221 @@
+"""Evaluating a tier table over a column of values, vectorised.
+
+The numeric tiers' bounds cut the number line into elementary pieces: each bound point and
+each open gap between neighbouring points. The first tier holding on a piece holds on every
+number in it, so the table is solved once per piece and every value is placed by one
+``numpy.searchsorted`` (what ``numpy.digitize`` does) — a column in, a column out, with no
+Python loop per cell. Text labels are looked up once per distinct label.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from kpi_xl.core.column import Column, no_errors
+from kpi_xl.core.errors import KpiError, NoTierMatch, ValueProblem
+from kpi_xl.core.notation import Rule, Tier, TierKind
+from kpi_xl.core.values import Kind, ValueColumn, format_number, read_column
+
+NO_TIER = -1
+
+
+@dataclass(frozen=True)
+class TierTable:
+    """A rule compiled for vectorised lookup."""
+
+    rule: Rule
+
+    @cached_property
+    def points(self) -> np.ndarray:
+        return np.unique([b.value for b in self.rule.bounds]).astype(np.float64)
+
+    @cached_property
+    def piece_tiers(self) -> np.ndarray:
+        """Tier index for each piece: gap 0, point 0, gap 1, point 1, …, last gap."""
+        points = self.points
+        samples: list[float] = []
+        for index, point in enumerate(points):
+            gap = (points[index - 1] + point) / 2 if index else point - max(1.0, abs(point))
+            samples.extend((gap, point))
+        last = points[-1] if len(points) else 0.0
+        samples.append(last + max(1.0, abs(last)))
+        return np.array([self._first_numeric_tier(s) for s in samples], dtype=np.int64)
+
+    def _first_numeric_tier(self, value: float) -> int:
+        for index, tier in enumerate(self.rule.tiers):
+            if tier.holds_for_number(value):
+                return index
+        return NO_TIER
+
+    @cached_property
+    def label_tiers(self) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for index, tier in enumerate(self.rule.tiers):
+            if tier.kind is TierKind.LABEL and tier.label is not None:
+                found.setdefault(tier.label, index)
+        return found
+
+    @cached_property
+    def otherwise_tier(self) -> int:
+        return next(
+            (i for i, t in enumerate(self.rule.tiers) if t.kind is TierKind.OTHERWISE), NO_TIER
+        )
+
+    @cached_property
+    def blank_tier(self) -> int:
+        return next((i for i, t in enumerate(self.rule.tiers) if t.kind is TierKind.BLANK), NO_TIER)
+
+    @cached_property
+    def slip_threshold(self) -> float:
+        """Above this a number cannot be the rate a %-rule means: ``47`` against 40%…50%."""
+        if not self.rule.in_percent:
+            return np.inf
+        largest = max(abs(b.value) for b in self.rule.bounds)
+        return max(1.0, 10.0 * largest)
+
+    def tier_indices(self, numbers: np.ndarray) -> np.ndarray:
+        """For each number the index of the first tier that holds, or NO_TIER."""
+        points = self.points
+        if not len(points):
+            return np.full(numbers.shape, self.otherwise_tier, dtype=np.int64)
+        position = np.searchsorted(points, numbers, side="left")
+        clipped = np.minimum(position, len(points) - 1)
+        on_point = (position < len(points)) & (points[clipped] == numbers)
+        return self.piece_tiers[2 * position + on_point]
+
+
+@dataclass(frozen=True)
+class Matches:
+    """Which tier each cell landed in (NO_TIER where it errs), and the per-cell errors."""
+
+    tiers: np.ndarray
+    errors: np.ndarray
+    cells: ValueColumn
+
+
+def _table(rule: Rule) -> TierTable:
+    return _TABLES.setdefault(rule, TierTable(rule))
+
+
+_TABLES: dict[Rule, TierTable] = {}
+
+
+def match(rule: Rule, cells: ValueColumn | object) -> Matches:
+    """Find each cell's tier. Errors: blanks without a 空 tier, Excel errors, unit slips,
+    text that is no label of the rule, and values no tier holds."""
+    column = cells if isinstance(cells, ValueColumn) else read_column(cells)
+    table = _table(rule)
+    size = len(column)
+    tiers = np.full(size, NO_TIER, dtype=np.int64)
+    errors = column.errors.copy()
+    kinds = column.kinds
+
+    numeric = kinds == Kind.NUMBER
+    if numeric.any():
+        numbers = column.numbers[numeric]
+        tiers[numeric] = table.tier_indices(numbers)
+        slipped = np.flatnonzero(numeric)[np.abs(numbers) > table.slip_threshold]
+        for index in slipped:
+            errors[index] = unit_slip(column.numbers[index])
+            tiers[index] = NO_TIER
+
+    text = np.flatnonzero(kinds == Kind.TEXT)
+    if text.size:
+        labels = column.labels[text]
+        for label in set(labels.tolist()):
+            tiers[text[labels == label]] = table.label_tiers.get(label, table.otherwise_tier)
+
+    blank = kinds == Kind.BLANK
+    tiers[blank] = table.blank_tier
+
+    for index in np.flatnonzero((tiers == NO_TIER) & (kinds != Kind.ERROR)):
+        if errors[index] is None:
+            errors[index] = _no_tier_error(rule, column, int(index))
+    return Matches(tiers, errors, column)
+
+
+def unit_slip(value: float) -> KpiError:
+    shown = format_number(value)
+    return ValueProblem(
+        f"单位疑误: {shown} 看似百分数, 请输入 {shown}% 或 {format_number(value / 100)}",
+        f"{shown} looks like a percentage; enter {shown}% or {format_number(value / 100)}",
+    )
+
+
+def _no_tier_error(rule: Rule, column: ValueColumn, index: int) -> KpiError:
+    kind = column.kinds[index]
+    if kind == Kind.BLANK:
+        return ValueProblem(
+            '单元格为空, 请填写数值 (规则没有"空"档位)',
+            "the cell is blank; enter a value (the rule has no 空 tier)",
+        )
+    if kind == Kind.TEXT:
+        label = column.labels[index]
+        choices = "、".join(t.label for t in rule.tiers if t.kind is TierKind.LABEL and t.label)
+        if choices:
+            return NoTierMatch(
+                f'"{label}" 不是规则中的选项, 应为 {choices}',
+                f"{label!r} is not an option of the rule",
+            )
+        return ValueProblem(
+            f'"{label}" 不是数字, 请输入数字', f"{label!r} is not a number; enter a number"
+        )
+    shown = format_number(column.numbers[index], rule.scale)
+    return NoTierMatch(
+        f'无匹配档位: {shown} 不在规则 "{rule.format()}" 的任何档位',
+        f"no tier matches {shown}",
+    )
+
+
+def evaluate(rule: Rule, cells: ValueColumn | object) -> Column:
+    """Each cell's tier result: float64 when all results are numbers, else object."""
+    found = match(rule, cells)
+    safe = np.where(found.tiers == NO_TIER, 0, found.tiers)
+    if rule.results_are_numbers:
+        results = np.array([float(t.result) for t in rule.tiers], dtype=np.float64)
+        values = results[safe]
+        values[found.tiers == NO_TIER] = np.nan
+    else:
+        results_obj = np.array([t.result for t in rule.tiers], dtype=object)
+        values = results_obj[safe]
+        values[found.tiers == NO_TIER] = None
+    return Column(values, found.errors)
+
+
+def explain(rule: Rule, cells: ValueColumn | object) -> Column:
+    """One line per cell: ``47% ∈ [45%,50%) → 80``; for a cell in error, its message."""
+    found = match(rule, cells)
+    column = found.cells
+    lines = np.empty(len(column), dtype=object)
+    for index, tier_index in enumerate(found.tiers.tolist()):
+        error = found.errors[index]
+        if error is not None:
+            lines[index] = str(error)
+            continue
+        lines[index] = _explain_one(rule, rule.tiers[tier_index], column, index)
+    return Column(lines, no_errors(len(column)))
+
+
+def _explain_one(rule: Rule, tier: Tier, column: ValueColumn, index: int) -> str:
+    kind = column.kinds[index]
+    if kind == Kind.BLANK:
+        shown = "空"
+    elif kind == Kind.TEXT:
+        shown = str(column.labels[index])
+    else:
+        shown = format_number(column.numbers[index], rule.scale)
+    condition = tier.condition_text
+    if tier.kind is TierKind.NUMERIC and tier.low is not None and tier.high is not None:
+        relation = f"= {condition[1:]}" if condition.startswith("=") else f"∈ {condition}"
+    elif tier.kind is TierKind.NUMERIC:
+        relation = f"{condition[0]} {condition[1:]}"
+    elif tier.kind is TierKind.OTHERWISE:
+        relation = "∈ 其他"
+    else:
+        relation = f"= {condition}"
+    if kind == Kind.BLANK and tier.kind is TierKind.BLANK:
+        return f"空 → {tier.result_text}"
+    return f"{shown} {relation} → {tier.result_text}"
