@@ -168,7 +168,8 @@ def _rule_error(
 ) -> RuleError:
     shown = tier_text[position] if 0 <= position < len(tier_text) else "结尾"
     return RuleError(
-        f'规则第 {tier_no} 档 "{tier_text}" 第 {position + 1} 个字符 "{shown}" 处无法读取: {why_zh}',
+        f'规则第 {tier_no} 档 "{tier_text}" 第 {position + 1} 个字符 "{shown}" 处无法读取: '
+        f"{why_zh}",
         f"cannot read tier {tier_no} at character {position + 1}: {why_en}",
     )
 
