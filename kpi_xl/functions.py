@@ -12,11 +12,15 @@ from collections.abc import Callable
 
 import numpy as np
 
+from kpi_xl.core import pay, pool
 from kpi_xl.core.column import Column
-from kpi_xl.core.errors import KpiError, ValueProblem
-from kpi_xl.core.notation import parse_rule
+from kpi_xl.core.deduct import deduct
+from kpi_xl.core.errors import KpiError, RuleError, ValueProblem
+from kpi_xl.core.money import MoneyColumn
+from kpi_xl.core.notation import TierKind, parse_rule
+from kpi_xl.core.scoring import weighted_total
 from kpi_xl.core.tiers import evaluate, explain
-from kpi_xl.core.values import Kind, read_column
+from kpi_xl.core.values import Kind, fold, read_column
 
 Grid = np.ndarray
 
@@ -139,13 +143,147 @@ def _one_rate(ready, top, bottom, index: int) -> object:
     return float(numerator / denominator)
 
 
+def _scalar(argument: object) -> object:
+    """A parameter cell: a 1×1 range is its value; a blank is None."""
+    grid = as_grid(argument)
+    if grid.size != 1:
+        raise ValueProblem("此参数应为单个单元格", "this parameter must be a single cell")
+    value = grid[0, 0]
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+def _guarded(shape: tuple[int, ...], compute: Callable[[], Column | MoneyColumn]) -> Grid:
+    """Run a core computation; a rule or parameter error fills every cell of the result."""
+    try:
+        result = compute()
+    except KpiError as error:
+        return _error_grid(shape, error)
+    column = result.to_column() if isinstance(result, MoneyColumn) else result
+    return column_to_grid(column, (len(column), 1))
+
+
+def kpi_score(scores: object, weights: object, adjustments: object = None) -> Grid:
+    """KPI_SCORE: Σ points × weight per row, plus adjustments, floored at 0."""
+    points = as_grid(scores)
+    extra = None if adjustments is None else as_grid(adjustments)
+    return _guarded((points.shape[0], 1), lambda: weighted_total(points, as_grid(weights), extra))
+
+
+def kpi_deduct(count: object, rule: object) -> Grid:
+    """KPI_DEDUCT: points (≤ 0) for occurrence counts under a deduction rule."""
+    counts = as_grid(count)
+
+    def compute() -> Column:
+        text = _scalar(rule)
+        if not isinstance(text, str):
+            raise RuleError("扣分规则应为文字, 如 免2次; 每次-3", "a deduction rule is text")
+        return deduct(counts.ravel(), text)
+
+    grid = _guarded((counts.size, 1), compute)
+    return grid.reshape(counts.shape)
+
+
+def _coefficients(param: object) -> dict[str, float | str]:
+    """A grade → coefficient rule (``A:1.2; B:1; …``) as a mapping."""
+    if param is None:
+        return dict(pay.DEFAULT_GRADE_COEFFICIENTS)
+    rule = parse_rule(param)
+    if any(t.kind is not TierKind.LABEL or isinstance(t.result, str) for t in rule.tiers):
+        raise RuleError("系数规则应为 等级:系数, 如 A:1.2; B:1; C:0.8",
+                        "a coefficient rule is grade:coefficient, e.g. A:1.2; B:1")
+    return {str(t.label): t.result for t in rule.tiers}
+
+
+def _commission_rate(param: object, basis: object, rows: int) -> object:
+    """The 提点 rate: a number, or a rule tiered on the conversion column ``basis``."""
+    if isinstance(param, int | float):
+        return [param] * rows
+    if param is None:
+        raise RuleError("提成方案需要提点规则或比例", "commission needs a rate rule or a rate")
+    if basis is None:
+        raise ValueProblem("提成方案需要转化率 (第5个参数)", "commission needs the conversion rate")
+    return kpi_tier(basis, param).ravel()
+
+
+_SCHEMES = {"80/20": "split", "split": "split", "等级系数": "coefficient", "系数": "coefficient",
+            "coefficient": "coefficient", "提成": "commission", "commission": "commission",
+            "按分": "pro-rata", "pro-rata": "pro-rata", "按分数": "pro-rata"}
+
+
+def kpi_pay(scheme: object, base: object, score: object, param: object = None,
+            basis: object = None) -> Grid:
+    """KPI_PAY: pay by one of the seed sheets' schemes, half-up to 0.01 元."""
+    bases, scores = as_grid(base), as_grid(score)
+    rows = max(bases.shape[0], scores.shape[0])
+
+    def compute() -> MoneyColumn:
+        name = _SCHEMES.get(fold(str(_scalar(scheme))).lower())
+        base_cells, score_cells = _rows(bases, rows), _rows(scores, rows)
+        option = _scalar(param) if param is not None else None
+        if name == "split":
+            return pay.pay_split(base_cells, score_cells, 0.8 if option is None else option)
+        if name == "coefficient":
+            return pay.pay_grade_coefficient(base_cells, score_cells, _coefficients(param))
+        if name == "commission":
+            rule = param if option is None or isinstance(option, str) else option
+            rate = _commission_rate(rule, None if basis is None else _rows(as_grid(basis), rows),
+                                    rows)
+            return pay.pay_commission(base_cells, rate, score_cells)
+        if name == "pro-rata":
+            threshold = None if basis is None else _scalar(basis)
+            return pay.pay_pro_rata(base_cells, score_cells, 130 if option is None else option,
+                                    0.7 if threshold is None else threshold)
+        raise RuleError(f"未知方案 \"{_scalar(scheme)}\", 应为 80/20、等级系数、提成 或 按分",
+                        "unknown scheme; use 80/20, 等级系数, 提成 or 按分")
+
+    return _guarded((rows, 1), compute)
+
+
+def _rows(grid: Grid, rows: int) -> list[object]:
+    """One cell per row: a single cell repeats down the rows."""
+    cells = grid.ravel().tolist()
+    return cells * rows if len(cells) == 1 else cells
+
+
+def kpi_pool(pool_amount: object, scores: object, tiebreak: object = None,
+             split: object = None) -> Grid:
+    """KPI_POOL: each agent's share of a bonus pool by rank, plus fixed prizes."""
+    score_cells = as_grid(scores).ravel()
+
+    def compute() -> MoneyColumn:
+        amount = _scalar(pool_amount)
+        ties = None if tiebreak is None else as_grid(tiebreak).ravel()
+        rule = pool.DEFAULT_SPLIT if split is None else _scalar(split)
+        return pool.rank_pool(amount, score_cells, ties, rule).amount
+
+    return _guarded((score_cells.size, 1), compute)
+
+
+def kpi_share(total: object, weights: object, groups: object = None) -> Grid:
+    """KPI_SHARE: split an amount (per group) by weights, exact to the fen."""
+    weight_cells = as_grid(weights).ravel()
+
+    def compute() -> MoneyColumn:
+        totals = as_grid(total).ravel()
+        amount = totals[0] if totals.size == 1 else totals
+        group_cells = None if groups is None else as_grid(groups).ravel()
+        return pool.share_column(amount, weight_cells, group_cells)
+
+    return _guarded((weight_cells.size, 1), compute)
+
+
 FUNCTIONS: dict[str, Callable[..., Grid]] = {
     "KPI_TIER": kpi_tier,
     "KPI_EXPLAIN": kpi_explain,
+    "KPI_SCORE": kpi_score,
     "KPI_GRADE": kpi_grade,
+    "KPI_PAY": kpi_pay,
+    "KPI_DEDUCT": kpi_deduct,
     "KPI_RATE": kpi_rate,
+    "KPI_POOL": kpi_pool,
+    "KPI_SHARE": kpi_share,
 }
 """Excel name → implementation; the recalc engine and the UDF module both use this."""
 
-ROWWISE: frozenset[str] = frozenset({"KPI_TIER", "KPI_EXPLAIN", "KPI_GRADE", "KPI_RATE"})
+ROWWISE: frozenset[str] = frozenset(FUNCTIONS) - {"KPI_POOL", "KPI_SHARE"}
 """Functions whose row i depends only on row i of their range arguments."""

@@ -65,3 +65,19 @@ def test_a_single_cell_error_raises_with_its_message(officejs) -> None:
     result = answer["results"][0]
     assert result["raised"] == "ValueProblem"
     assert "请输入 47% 或 0.47" in result["message"]
+
+
+def test_score_pay_and_pool_ranges(officejs) -> None:
+    weights = [[0.3, 0.2, 0.1, 0.1, 0.05, 0.05, 0.1, 0.1]]
+    points = [[85, 80, 100, 80, 60, 100, 90, 80], [100, 100, 100, 100, 100, 100, 100, 100]]
+    answer = officejs({"calls": [
+        {"func_name": "KPI_SCORE", "args": [points, weights, [[-50], [None]]]},
+        {"func_name": "KPI_PAY", "args": [[["等级系数"]], [[3000]], [["A"], ["D"]],
+                                          [[R.S2_COEFFICIENTS]], None]},
+        {"func_name": "KPI_POOL", "args": [[[3000]], [[95], [90], [85], [80], [80]],
+                                           [[1], [2], [3], [5], [4]], None]},
+    ]})
+    # 84.5 − 50 = 34.5 (see test_functions_pay); 100 for all-100 points
+    assert answer["results"][0]["value"] == [[34.5], [100.0]]
+    assert answer["results"][1]["value"] == [[3600.0], [1500.0]]
+    assert answer["results"][2]["value"] == [[1400.0], [1000.0], [300.0], [300.0], [300.0]]
