@@ -36,3 +36,5 @@ class BookData:
     sheets: dict[str, SheetData] = field(default_factory=dict)
     defined_names: dict[str, str] = field(default_factory=dict)
     """Workbook-scoped names → their reference text, e.g. ``"规则!$C$4"``."""
+    local_names: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Sheet-scoped names: sheet name → {name → reference text} (e.g. ``_xlnm.Print_Area``)."""
