@@ -76,15 +76,18 @@ class TierTable:
         largest = max(abs(b.value) for b in self.rule.bounds)
         return max(1.0, 10.0 * largest)
 
+    @cached_property
+    def edges(self) -> np.ndarray:
+        """Each bound point and the next float above it: ``searchsorted(edges, v, "right")``
+        is then the piece index directly (gap 0, point 0, gap 1, …)."""
+        points = self.points
+        return np.column_stack((points, np.nextafter(points, np.inf))).ravel()
+
     def tier_indices(self, numbers: np.ndarray) -> np.ndarray:
         """For each number the index of the first tier that holds, or NO_TIER."""
-        points = self.points
-        if not len(points):
+        if not len(self.points):
             return np.full(numbers.shape, self.otherwise_tier, dtype=np.int64)
-        position = np.searchsorted(points, numbers, side="left")
-        clipped = np.minimum(position, len(points) - 1)
-        on_point = (position < len(points)) & (points[clipped] == numbers)
-        return self.piece_tiers[2 * position + on_point]
+        return self.piece_tiers[np.searchsorted(self.edges, numbers, side="right")]
 
 
 @dataclass(frozen=True)
@@ -114,11 +117,12 @@ def match(rule: Rule, cells: ValueColumn | object) -> Matches:
     kinds = column.kinds
 
     numeric = kinds == Kind.NUMBER
-    if numeric.any():
-        numbers = column.numbers[numeric]
-        tiers[numeric] = table.tier_indices(numbers)
-        slipped = np.flatnonzero(numeric)[np.abs(numbers) > table.slip_threshold]
-        for index in slipped:
+    if numeric.all():  # the common case: a column of numbers, no masks needed
+        tiers = table.tier_indices(column.numbers)
+    elif numeric.any():
+        tiers[numeric] = table.tier_indices(column.numbers[numeric])
+    if np.isfinite(table.slip_threshold):
+        for index in np.flatnonzero(numeric & (np.abs(column.numbers) > table.slip_threshold)):
             errors[index] = unit_slip(column.numbers[index])
             tiers[index] = NO_TIER
 
@@ -128,8 +132,7 @@ def match(rule: Rule, cells: ValueColumn | object) -> Matches:
         for label in set(labels.tolist()):
             tiers[text[labels == label]] = table.label_tiers.get(label, table.otherwise_tier)
 
-    blank = kinds == Kind.BLANK
-    tiers[blank] = table.blank_tier
+    tiers[kinds == Kind.BLANK] = table.blank_tier
 
     for index in np.flatnonzero((tiers == NO_TIER) & (kinds != Kind.ERROR)):
         if errors[index] is None:
@@ -173,16 +176,12 @@ def _no_tier_error(rule: Rule, column: ValueColumn, index: int) -> KpiError:
 def evaluate(rule: Rule, cells: ValueColumn | object) -> Column:
     """Each cell's tier result: float64 when all results are numbers, else object."""
     found = match(rule, cells)
-    safe = np.where(found.tiers == NO_TIER, 0, found.tiers)
+    # one result per tier and a last slot for "no tier": NO_TIER (-1) picks the last slot
     if rule.results_are_numbers:
-        results = np.array([float(t.result) for t in rule.tiers], dtype=np.float64)
-        values = results[safe]
-        values[found.tiers == NO_TIER] = np.nan
+        results = np.array([*(float(t.result) for t in rule.tiers), np.nan], dtype=np.float64)
     else:
-        results_obj = np.array([t.result for t in rule.tiers], dtype=object)
-        values = results_obj[safe]
-        values[found.tiers == NO_TIER] = None
-    return Column(values, found.errors)
+        results = np.array([*(t.result for t in rule.tiers), None], dtype=object)
+    return Column(results[found.tiers], found.errors)
 
 
 def explain(rule: Rule, cells: ValueColumn | object) -> Column:

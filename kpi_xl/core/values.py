@@ -195,9 +195,8 @@ def read_column(values: Iterable[object] | np.ndarray) -> ValueColumn:
         numbers = values.astype(np.float64, copy=False).ravel()
         finite = np.isfinite(numbers)
         kinds = np.where(finite, Kind.NUMBER, Kind.BLANK).astype(np.int8)
-        errors = np.full(numbers.shape, None, dtype=object)
-        labels = np.full(numbers.shape, None, dtype=object)
-        return ValueColumn(numbers, labels, kinds, errors, numbers)
+        nothing = np.full(numbers.shape, None, dtype=object)  # read-only: shared
+        return ValueColumn(numbers, nothing, kinds, nothing, numbers)
     raw = np.asarray(
         list(values) if not isinstance(values, np.ndarray) else values.ravel(), dtype=object
     ).ravel()
