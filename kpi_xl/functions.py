@@ -103,11 +103,9 @@ def kpi_grade(score: object, bands: object) -> Grid:
 
 def kpi_rate(rate: object, numerator: object = None, denominator: object = None) -> Grid:
     """KPI_RATE: the platform's ready rate where given, else numerator / denominator."""
-    ready = as_grid(rate)
-    shape = ready.shape
-    ready_cells = read_column(ready.ravel())
-    counts_top = read_column(np.broadcast_to(as_grid(numerator), shape).ravel())
-    counts_bottom = read_column(np.broadcast_to(as_grid(denominator), shape).ravel())
+    grids = np.broadcast_arrays(as_grid(rate), as_grid(numerator), as_grid(denominator))
+    shape = grids[0].shape
+    ready_cells, counts_top, counts_bottom = (read_column(grid.ravel()) for grid in grids)
     result = np.empty(ready_cells.kinds.shape[0], dtype=object)
     for index in range(result.shape[0]):
         result[index] = _one_rate(ready_cells, counts_top, counts_bottom, index)

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from kpi_xl.core.errors import KpiError
-from kpi_xl.functions import kpi_deduct, kpi_pay, kpi_pool, kpi_score, kpi_share
+from kpi_xl.functions import kpi_deduct, kpi_pay, kpi_pool, kpi_rate, kpi_score, kpi_share
 from tests import seed_rules as R
 
 S1_WEIGHTS = [[0.3, 0.2, 0.1, 0.1, 0.05, 0.05, 0.1, 0.1]]
@@ -90,3 +90,12 @@ def test_pool_tie_broken_by_sales() -> None:
 def test_share_sums_to_the_total_to_the_fen(pool: float) -> None:
     parts = [Decimal(str(v)) for v in cells(kpi_share(pool, [[3], [3], [3], [1]]))]
     assert sum(parts) == Decimal(str(pool))
+
+
+def test_rate_from_counts_when_the_ready_rate_is_one_blank_cell() -> None:
+    # a blank ready-rate cell next to two rows of counts: 10/20 = 0.5, 20/20 = 1
+    assert cells(kpi_rate("", [[10.0], [20.0]], [[20.0], [20.0]])) == [0.5, 1.0]
+    # a ready rate wins over counts; a zero denominator is #DIV/0! with a message
+    result = kpi_rate([[0.9], [None]], [[1], [3]], [[2], [0]])
+    assert result[0, 0] == 0.9
+    assert isinstance(result[1, 0], KpiError) and result[1, 0].code == "#DIV/0!"
