@@ -1,0 +1,283 @@
+"""The data that describes one template workbook; :mod:`kpi_xl.templates.builder` builds it.
+
+A template is pure data: input columns (what HR types each month), scored items (a tier rule
+in the seed's notation, a weight, the column the rule reads), computed columns (formula text
+with placeholders), parameters and tables for the 规则 tab, grade bands, pay components.
+Nothing here knows about openpyxl.
+
+Formula placeholders (resolved by the builder, always for the current row of 考核):
+
+``{c:key}``      this row's cell of column ``key`` (input or computed), e.g. ``E5``
+``{col:key}``    the whole data range of column ``key``, absolute, e.g. ``$E$5:$E$204``
+``{rule:key}``   the rule cell of item ``key`` on 规则, e.g. ``规则!$C$5``
+``{p:key}``      the value cell of parameter ``key`` on 规则, e.g. ``规则!$C$21``
+``{t:key:n}``    column ``n`` (1-based) of table ``key`` on 规则, absolute range
+``{tbl:key}``    the whole table ``key`` (for ``KPI_TIER(value, 2-column range)``)
+``{emp:key}``    this agent's roster value: INDEX/MATCH on 员工 by 工号
+``{points}``     this row's points range (every item's points column, in item order)
+``{weights}``    the weights range on 规则 (one cell per item, item order)
+``{adj}``        this row's adjustment range (every ``role="adjust"`` column)
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+InputKind = Literal[
+    "id", "name", "team", "text", "money", "count", "rate", "seconds", "hours", "choice",
+    "yesno", "points", "score",
+]
+CalcRole = Literal["lookup", "value", "adjust", "score", "grade", "pay"]
+Notation = Literal["tier", "deduct", "split", "text"]
+
+SampleFn = Callable[["SampleRow"], object]
+
+
+@dataclass(frozen=True)
+class Input:
+    """A column HR fills in 考核 (or 员工) every month, headed with the seed's own name."""
+
+    key: str
+    header: str
+    kind: InputKind
+    choices: tuple[str, ...] = ()
+    note: str = ""
+    """Input message shown when the cell is selected (data validation prompt)."""
+    sample: SampleFn | None = None
+    """How ``--sample`` fills this column (called once per agent); ``None`` leaves it blank."""
+    width: float | None = None
+
+
+@dataclass(frozen=True)
+class Item:
+    """One scored KPI: a row of 规则 (rule text, weight) and a points column in 考核."""
+
+    key: str
+    name: str
+    rule: str
+    """The tiers in the seed's notation (``X≥100%:100; 90%≤X<100%:85; …``); may be empty
+    when ``points`` computes the item from parameters instead."""
+    value: str = ""
+    """Key of the 考核 column the rule reads (an input or a ``role="value"`` computed column)."""
+    symbol: str = ""
+    definition: str = ""
+    weight: float | None = None
+    points: str | None = None
+    """Formula template for the points; default ``KPI_TIER({c:<value>},{rule:<key>})``."""
+    lower_is_better: bool = False
+    assumption: str = ""
+    """Non-empty when the seed does not give this rule: 说明 lists it, pointing at the cell."""
+    sample: tuple[object, ...] = ()
+    """Per tier, in rule order: a ``(low, high)`` range or a label to draw the value from."""
+    sample_weights: tuple[float, ...] = ()
+    """Relative frequency of each tier beyond the first pass that hits every tier once."""
+
+
+@dataclass(frozen=True)
+class Draw:
+    """A sample-only quantity that is not a scored item (e.g. S5's 咨询转化率 for 提点比例):
+    drawn per agent exactly like an item's tiers, so every tier of its rule is hit."""
+
+    key: str
+    sample: tuple[object, ...]
+    sample_weights: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True)
+class Calc:
+    """A formula column of 考核; ``formula`` is a template (see module doc), without ``=``."""
+
+    key: str
+    header: str
+    formula: str
+    role: CalcRole
+    fmt: str = "General"
+    array: bool = False
+    """Write one array formula over the whole column (KPI_POOL) instead of one per row."""
+    guard: bool = True
+    """Wrap as ``IF($A5="","",…)`` so rows without a 工号 stay blank."""
+    width: float | None = None
+
+
+@dataclass(frozen=True)
+class Param:
+    """A labelled value on 规则 (a number, a rule text, or blank until HR fills it)."""
+
+    key: str
+    label: str
+    value: object
+    fmt: str = "General"
+    note: str = ""
+    notation: Notation | None = None
+    """Which notation the text is in, so the tests can parse it (``tier``: parse_rule)."""
+    assumption: str = ""
+    defined_name: str | None = None
+    sample_value: object = None
+    """Used by ``new_month(sample=True)`` when ``value`` is blank (a month needs a figure)."""
+
+
+@dataclass(frozen=True)
+class Table:
+    """A small table on 规则 (brackets, per-level amounts, special cases)."""
+
+    key: str
+    title: str
+    headers: tuple[str, ...]
+    rows: tuple[tuple[object, ...], ...]
+    formats: tuple[str, ...] = ()
+    note: str = ""
+    assumption: str = ""
+    sample_rows: tuple[tuple[object, ...], ...] = ()
+    """Replaces ``rows`` in sample months (e.g. team targets with values)."""
+
+
+@dataclass(frozen=True)
+class Grade:
+    """A grade band: label and inclusive lower bound (``None`` for the last band)."""
+
+    label: str
+    low: float | None
+
+
+@dataclass(frozen=True)
+class Template:
+    """One template workbook, all of it data."""
+
+    id: str
+    source: str
+    """Seed sheet id, e.g. ``S1``."""
+    title: str
+    purpose: str
+    inputs: tuple[Input, ...]
+    items: tuple[Item, ...]
+    calcs: tuple[Calc, ...]
+    grades: tuple[Grade, ...]
+    pay_headers: tuple[str, ...]
+    """工资 columns between 等级 and 扣款, as the seed names the pay components."""
+    params: tuple[Param, ...] = ()
+    tables: tuple[Table, ...] = ()
+    roster: tuple[Input, ...] = ()
+    """员工 columns after 工号, 姓名, 团队, 岗位, 旺旺昵称 (the template's pay bases)."""
+    teams: tuple[str, ...] = ("售前一组", "售前二组", "售后组")
+    posts: tuple[str, ...] = ("客服专员",)
+    shop: str = "悦然家居旗舰店"
+    max_score: float = 100
+    grade_open_top: bool = False
+    """Top band written ``≥90`` (bonus points may pass 100) instead of ``[90,100]``."""
+    grade_assumption: str = ""
+    score_bins: tuple[str, ...] = ("<60", "[60,70)", "[70,80)", "[80,90)", "≥90")
+    monthly_steps: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    default_agents: int = 30
+    capacity: int = 200
+    draws: tuple[Draw, ...] = ()
+    """Sample-only quantities (see :class:`Draw`)."""
+
+    @property
+    def grade_rule(self) -> str:
+        """Grade bands in the notation, e.g. ``[90,100]:高级客服; [80,90):中级客服; <70:不合格``."""
+        parts: list[str] = []
+        upper: float | None = None
+        for band in self.grades:
+            if band.low is None:
+                parts.append(f"<{_num(upper)}:{band.label}")
+            elif upper is None:
+                top = f"≥{_num(band.low)}" if self.grade_open_top else (
+                    f"[{_num(band.low)},{_num(self.max_score)}]")
+                parts.append(f"{top}:{band.label}")
+            else:
+                parts.append(f"[{_num(band.low)},{_num(upper)}):{band.label}")
+            upper = band.low
+        return "; ".join(parts)
+
+    def grade_of(self, score: float) -> str:
+        """The band a score falls in (for generating history rows, not for scoring)."""
+        for band in self.grades:
+            if band.low is None or score >= band.low:
+                return band.label
+        return self.grades[-1].label
+
+    @property
+    def weighted(self) -> bool:
+        return any(item.weight is not None for item in self.items)
+
+
+def _num(value: float | None) -> str:
+    if value is None:
+        return ""
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+@dataclass
+class SampleRow:
+    """What a sample function sees: the agent, the tier values drawn for each item, helpers."""
+
+    rng: random.Random
+    index: int
+    team: str
+    tiers: dict[str, object]
+    inputs: dict[str, Input]
+    values: dict[str, object] = field(default_factory=dict)
+    _busy: set[str] = field(default_factory=set)
+
+    def __getitem__(self, key: str) -> object:
+        """The sample value of input ``key`` (drawn on first use, so order does not matter)."""
+        if key not in self.values:
+            if key in self._busy:
+                raise ValueError(f"sample cycle at {key}")
+            self._busy.add(key)
+            fn = self.inputs[key].sample
+            self.values[key] = fn(self) if fn is not None else None
+            self._busy.discard(key)
+        return self.values[key]
+
+    def num(self, key: str) -> float:
+        value = self[key]
+        if not isinstance(value, int | float):
+            raise TypeError(f"{key} is not a number: {value!r}")
+        return float(value)
+
+    def item(self, key: str) -> object:
+        """The value drawn for item ``key`` inside its tier."""
+        return self.tiers[key]
+
+    def uniform(self, low: float, high: float, step: float = 1) -> float:
+        """A value in ``[low, high]`` on a grid of ``step``."""
+        count = round((high - low) / step)
+        value = low + step * self.rng.randint(0, count)
+        return int(value) if float(step).is_integer() else round(value, 6)
+
+    def every(self, n: int) -> bool:
+        """True for every ``n``-th agent (used to fill optional "可直接填" columns)."""
+        return self.index % n == n - 1
+
+    def tier_range(self, key: str) -> tuple[float, float]:
+        """The ``(low, high)`` sample range of the tier drawn for item ``key``."""
+        value = self.tiers[f"{key}@range"]
+        assert isinstance(value, tuple)
+        return value
+
+    def denominator(self, numerator: float, key: str) -> int:
+        """A whole denominator ``n`` with ``numerator / n`` inside item ``key``'s drawn tier."""
+        low, high = self.tier_range(key)
+        target = float(self.item(key))  # type: ignore[arg-type]
+        guess = max(1, round(numerator / target))
+        for step in range(0, 50):
+            for n in (guess + step, guess - step):
+                if n > 0 and low <= numerator / n <= high:
+                    return n
+        return guess
+
+    def numerator(self, denominator: float, key: str) -> int:
+        """A whole numerator ``m`` with ``m / denominator`` inside item ``key``'s drawn tier."""
+        low, high = self.tier_range(key)
+        target = float(self.item(key))  # type: ignore[arg-type]
+        guess = round(denominator * target)
+        for step in range(0, 50):
+            for m in (guess + step, guess - step):
+                if m >= 0 and low <= m / denominator <= high:
+                    return m
+        return guess
