@@ -1,0 +1,353 @@
+"""Formula cells → groups: runs down a column whose formulas are the same in R1C1 terms.
+
+The first formula of a run is parsed; each following cell joins the run when its text equals
+the first formula re-rendered with its relative row numbers shifted (a string format, no
+parse). Each group's AST is then checked (known functions, names resolved, sheets known) and
+its references listed for the dependency graph.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, fields, replace
+
+from kpi_xl.recalc.parser import (
+    ArrayLiteral,
+    Binary,
+    Call,
+    Literal,
+    Missing,
+    Name,
+    Node,
+    Parsed,
+    Percent,
+    Ref,
+    Unary,
+    parse,
+)
+from kpi_xl.recalc.tokenizer import MAX_ROW, FormulaSyntaxError, column_number
+from kpi_xl.workbook.model import BookData
+
+Rect = tuple[str, int, int, int, int]
+"""(sheet, first row, last row, first column, last column)."""
+
+ELEMENTWISE = frozenset({
+    "IF", "IFERROR", "IFNA", "IFS", "SWITCH", "ISBLANK", "ISNUMBER", "ISTEXT", "ISLOGICAL",
+    "ISERROR", "ISNA", "NOT", "ROUND", "ROUNDUP", "ROUNDDOWN", "INT", "ABS", "MOD", "VALUE",
+    "LEN", "TRIM", "TEXT", "CONCATENATE",
+})
+
+
+@dataclass
+class Group:
+    """Formula cells computed by one evaluation: rows ``row0 …`` of one column."""
+
+    sheet: str
+    col: int
+    row0: int
+    count: int
+    formula: str
+    ast: Node | None = None
+    problem: str | None = None
+    target: tuple[int, int, int, int] | None = None
+    """Array (CSE) formula: (first row, first column, last row, last column) it fills."""
+    spill: tuple[int, int, int, int] | None = None
+    """Single-cell formula that may return an array: the estimated spill rectangle."""
+    refs: list[Rect] = field(default_factory=list)
+    row_by_row: bool = False
+
+    @property
+    def last_row(self) -> int:
+        return self.row0 + self.count - 1
+
+    def cells(self) -> Iterator[tuple[int, int]]:
+        for row in range(self.row0, self.row0 + self.count):
+            yield row, self.col
+
+
+class Template:
+    """A parsed formula that can re-render itself for another row of its column."""
+
+    def __init__(self, text: str, parsed: Parsed) -> None:
+        pieces: list[str] = []
+        self.offsets: list[int] = []
+        position = 0
+        for start, end, offset in parsed.row_spans:
+            pieces.append(text[position:start].replace("{", "{{").replace("}", "}}"))
+            pieces.append("{}")
+            self.offsets.append(offset)
+            position = end
+        pieces.append(text[position:].replace("{", "{{").replace("}", "}}"))
+        self.format = "".join(pieces)
+
+    def render(self, row: int) -> str:
+        return self.format.format(*[row + offset for offset in self.offsets])
+
+
+_RANGE = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d+)(?::\$?([A-Za-z]{1,3})\$?(\d+))?$")
+
+
+def parse_range(text: str) -> tuple[int, int, int, int]:
+    """``"X5:X40"`` → (5, 24, 40, 24)."""
+    match = _RANGE.match(text.strip())
+    if match is None:
+        raise FormulaSyntaxError(f"bad range {text!r}")
+    col1, row1 = column_number(match.group(1)), int(match.group(2))
+    col2 = column_number(match.group(3)) if match.group(3) else col1
+    row2 = int(match.group(4)) if match.group(4) else row1
+    return min(row1, row2), min(col1, col2), max(row1, row2), max(col1, col2)
+
+
+def build_groups(book: BookData, known_function: Callable[[str], bool],
+                 group_rows: bool = True) -> list[Group]:
+    """All formula cells of ``book`` as checked groups (``group_rows=False``: one per cell)."""
+    names = _Names(book)
+    sheet_names = {name.casefold(): name for name in book.sheets}
+    groups: list[Group] = []
+    for sheet in book.sheets.values():
+        covered: set[tuple[int, int]] = set()
+        for anchor, fill in sheet.array_formulas.items():
+            row, col = anchor
+            text = sheet.formulas.get(anchor)
+            group = Group(sheet.name, col, row, 1, text or "")
+            try:
+                group.target = parse_range(fill)
+            except FormulaSyntaxError as exc:
+                group.problem = f"不支持的公式语法 (unsupported formula syntax): {exc}"
+            if text is None:
+                group.problem = "数组公式没有公式文本 (array formula without text)"
+            else:
+                _prepare(group, row, names, sheet_names, known_function)
+                finish_array_group(group)
+            if group.target is not None:
+                r1, c1, r2, c2 = group.target
+                covered.update((r, c) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1))
+            covered.discard(anchor)
+            groups.append(group)
+        by_column: dict[int, list[int]] = {}
+        for (row, col) in sheet.formulas:
+            if (row, col) in covered or (row, col) in sheet.array_formulas:
+                continue
+            by_column.setdefault(col, []).append(row)
+        for col in sorted(by_column):
+            groups.extend(_column_groups(sheet.name, col, sorted(by_column[col]), sheet.formulas,
+                                         names, sheet_names, known_function, group_rows))
+    return groups
+
+
+def _column_groups(sheet: str, col: int, rows: list[int], formulas: dict[tuple[int, int], str],
+                   names: _Names, sheet_names: dict[str, str],
+                   known_function: Callable[[str], bool], group_rows: bool) -> list[Group]:
+    groups = []
+    index = 0
+    while index < len(rows):
+        row = rows[index]
+        text = formulas[(row, col)]
+        group = Group(sheet, col, row, 1, text)
+        template = _prepare(group, row, names, sheet_names, known_function)
+        index += 1
+        if template is not None and group_rows:
+            while index < len(rows) and rows[index] == group.last_row + 1 and \
+                    formulas[(rows[index], col)] == template.render(rows[index]):
+                group.count += 1
+                index += 1
+        _finish(group)
+        groups.append(group)
+    return groups
+
+
+def _prepare(group: Group, row: int, names: _Names, sheet_names: dict[str, str],
+             known_function: Callable[[str], bool]) -> Template | None:
+    """Parse and check the group's formula; returns the template when it parsed."""
+    try:
+        parsed = parse(group.formula, row)
+    except FormulaSyntaxError as exc:
+        group.problem = f"不支持的公式语法 (unsupported formula syntax): {exc}"
+        return None
+    try:
+        group.ast = _resolve(parsed.ast, group.sheet, names, sheet_names, known_function)
+    except _Unsupported as exc:
+        group.problem = str(exc)
+    return Template(group.formula, parsed)
+
+
+class _Unsupported(Exception):
+    pass
+
+
+class _Names:
+    def __init__(self, book: BookData) -> None:
+        self.texts = {name.casefold(): text for name, text in book.defined_names.items()}
+        self.parsed: dict[str, Node] = {}
+
+    def get(self, name: str, depth: int = 0) -> Node:
+        key = name.casefold()
+        if key not in self.texts or depth > 10:
+            raise _Unsupported(f"未知的名称 {name} (unknown name {name})")
+        if key not in self.parsed:
+            try:
+                node = parse(self.texts[key], 1).ast
+            except FormulaSyntaxError as exc:
+                raise _Unsupported(f"名称 {name} 无法读取 (name {name} cannot be read)") from exc
+            for ref in _walk_refs(node):
+                if ref.relative or ref.sheet is None:
+                    raise _Unsupported(
+                        f"名称 {name} 含相对引用或无工作表 "
+                        f"(name {name} has a relative or sheet-less reference)")
+            self.parsed[key] = node
+        return self.parsed[key]
+
+
+def _walk_refs(node: Node) -> Iterator[Ref]:
+    if isinstance(node, Ref):
+        yield node
+    elif isinstance(node, Unary | Percent):
+        yield from _walk_refs(node.operand)
+    elif isinstance(node, Binary):
+        yield from _walk_refs(node.left)
+        yield from _walk_refs(node.right)
+    elif isinstance(node, Call):
+        for arg in node.args:
+            yield from _walk_refs(arg)
+
+
+def _resolve(node: Node, sheet: str, names: _Names, sheet_names: dict[str, str],
+             known_function: Callable[[str], bool], depth: int = 0) -> Node:
+    """Names inlined, sheet names normalised, functions checked."""
+    def again(child: Node) -> Node:
+        return _resolve(child, sheet, names, sheet_names, known_function, depth)
+
+    if isinstance(node, Ref):
+        if node.sheet is None or node.sheet == sheet:
+            return replace(node, sheet=sheet)
+        actual = sheet_names.get(node.sheet.casefold())
+        if actual is None:
+            raise _Unsupported(f"找不到工作表 {node.sheet} (unknown sheet {node.sheet})")
+        return replace(node, sheet=actual)
+    if isinstance(node, Name):
+        return _resolve(names.get(node.name, depth), sheet, names, sheet_names, known_function,
+                        depth + 1)
+    if isinstance(node, Unary | Percent):
+        return replace(node, operand=again(node.operand))
+    if isinstance(node, Binary):
+        return replace(node, left=again(node.left), right=again(node.right))
+    if isinstance(node, Call):
+        if not known_function(node.name):
+            raise _Unsupported(f"不支持的函数 {node.name} (unsupported function {node.name})")
+        return replace(node, args=tuple(again(arg) for arg in node.args))
+    if isinstance(node, Literal | ArrayLiteral | Missing):
+        return node
+    raise _Unsupported(f"不支持的公式语法 (unsupported syntax {type(node).__name__})")
+
+
+def _dependency_refs(node: Node) -> Iterator[Ref]:
+    """References whose values a formula reads (not the bare arguments of ROW/COLUMN)."""
+    if isinstance(node, Call) and node.name in ("ROW", "COLUMN"):
+        return
+    if isinstance(node, Ref):
+        yield node
+        return
+    for item in fields(node):  # type: ignore[arg-type]
+        child = getattr(node, item.name)
+        if isinstance(child, Node):
+            yield from _dependency_refs(child)
+        elif isinstance(child, tuple):
+            for element in child:
+                if isinstance(element, Node):
+                    yield from _dependency_refs(element)
+
+
+def _rect(ref: Ref, first_row: int, last_row: int) -> Rect:
+    assert ref.sheet is not None
+    if ref.whole_column:
+        return ref.sheet, 1, MAX_ROW, ref.col1, ref.col2
+    tops = [first_row + ref.row1, last_row + ref.row1] if ref.rel1 else [ref.row1]
+    bottoms = [first_row + ref.row2, last_row + ref.row2] if ref.rel2 else [ref.row2]
+    ends = tops + bottoms
+    return ref.sheet, max(1, min(ends)), max(ends), ref.col1, ref.col2
+
+
+def _finish(group: Group) -> None:
+    """Decide row-by-row evaluation, list references, estimate a spill."""
+    if group.ast is None or group.problem is not None:
+        return
+    refs = list(_dependency_refs(group.ast))
+    if group.count > 1:
+        for ref in refs:
+            sheet, r1, r2, c1, c2 = _rect(ref, group.row0, group.last_row)
+            inside = sheet == group.sheet and c1 <= group.col <= c2 and \
+                r1 <= group.last_row and r2 >= group.row0
+            if ref.mixed or inside:
+                group.row_by_row = True
+    group.refs = [_rect(ref, group.row0, group.last_row) for ref in refs]
+    if group.count == 1 and group.target is None:
+        height, width = static_extent(group.ast)
+        if height * width > 1:
+            group.spill = (group.row0, group.col, min(group.row0 + height - 1, MAX_ROW),
+                           group.col + width - 1)
+
+
+def finish_array_group(group: Group) -> None:
+    """References of an array-formula group (its rows do not move)."""
+    if group.ast is not None and group.problem is None:
+        group.refs = [_rect(ref, group.row0, group.row0) for ref in _dependency_refs(group.ast)]
+
+
+def split_rows(group: Group) -> list[Group]:
+    """A group whose formula reads its own cells, as single-cell groups (same AST)."""
+    parts = []
+    for row in range(group.row0, group.row0 + group.count):
+        part = Group(group.sheet, group.col, row, 1, group.formula, ast=group.ast)
+        assert group.ast is not None
+        part.refs = [_rect(ref, row, row) for ref in _dependency_refs(group.ast)]
+        parts.append(part)
+    return parts
+
+
+def static_extent(node: Node) -> tuple[int, int]:
+    """Upper bound of the array size a formula can return (for spill dependencies)."""
+    if isinstance(node, Ref):
+        height = MAX_ROW if node.whole_column else (
+            node.row2 - node.row1 + 1 if node.rel1 == node.rel2 else MAX_ROW)
+        return height, node.width
+    if isinstance(node, ArrayLiteral):
+        return len(node.rows), len(node.rows[0])
+    if isinstance(node, Unary | Percent):
+        return static_extent(node.operand)
+    if isinstance(node, Binary):
+        (h1, w1), (h2, w2) = static_extent(node.left), static_extent(node.right)
+        return max(h1, h2), max(w1, w2)
+    if isinstance(node, Call):
+        if node.name in ("ROW", "COLUMN"):
+            if not node.args:
+                return 1, 1
+            height, width = static_extent(node.args[0])
+            return (height, 1) if node.name == "ROW" else (1, width)
+        extents = [static_extent(arg) for arg in node.args]
+        if node.name in ELEMENTWISE:
+            return max((h for h, _ in extents), default=1), max((w for _, w in extents), default=1)
+        from kpi_xl.recalc.functions_table import BUILTINS
+
+        if node.name in BUILTINS:
+            return 1, 1
+        return max((h for h, _ in extents), default=1), 1
+    return 1, 1
+
+
+def array_work(node: Node) -> int:
+    """Largest per-row array an elementwise step of ``node`` may build (0 when none):
+    decides how many rows to evaluate at once."""
+    best = 0
+    if isinstance(node, Binary | Unary | Percent) or (
+            isinstance(node, Call) and node.name in ELEMENTWISE):
+        height, width = static_extent(node)
+        if height * width > 1 and any(ref.relative for ref in _walk_refs(node)):
+            best = height * width
+    for item in fields(node):  # type: ignore[arg-type]
+        child = getattr(node, item.name)
+        children = child if isinstance(child, tuple) else (child,)
+        for element in children:
+            if isinstance(element, Node):
+                best = max(best, array_work(element))
+    return best

@@ -1,0 +1,257 @@
+"""``recalculate(book)``: every formula of a workbook computed headless.
+
+Formula cells are grouped into column runs (:mod:`~kpi_xl.recalc.compile`), the groups
+ordered by their dependencies (:mod:`~kpi_xl.recalc.graph`), and each group evaluated once
+over all its rows (:mod:`~kpi_xl.recalc.evaluate`). A formula this engine cannot compute
+exactly gets no value and is listed in ``not_computable``; so are the formulas that read it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from kpi_xl.core.errors import KpiError
+from kpi_xl.recalc.block import BLANK, ERR, NUM, Block, NotComputable, error
+from kpi_xl.recalc.compile import Group, array_work, build_groups, split_rows
+from kpi_xl.recalc.evaluate import Context, evaluate
+from kpi_xl.recalc.functions_table import BUILTINS, SUPPORTED
+from kpi_xl.recalc.graph import components, dependencies
+from kpi_xl.recalc.registry import Registry
+from kpi_xl.recalc.store import SheetStore
+from kpi_xl.recalc.tokenizer import cell_name
+from kpi_xl.workbook.model import BookData
+
+CIRCULAR = "循环引用 (circular reference)"
+CHUNK_ELEMENTS = 2_000_000
+"""Rows evaluated at once are limited so that per-row arrays stay below this many elements."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    sheet: str
+    cell: str
+    """A1 name of the cell, e.g. ``"C5"``."""
+    message: str
+
+
+@dataclass
+class RecalcResult:
+    values: dict[str, dict[tuple[int, int], object]] = field(default_factory=dict)
+    """Per sheet, ``(row, column)`` → float, str, bool, or a :class:`KpiError` (its ``.code``
+    is the error value to cache)."""
+    problems: list[Problem] = field(default_factory=list)
+    """Error cells where the error arises (listed once, at its origin)."""
+    not_computable: list[Problem] = field(default_factory=list)
+    """Formula cells that got no value."""
+
+
+def recalculate(book: BookData, functions: Mapping[str, Callable] | None = None,
+                rowwise: frozenset[str] | None = None) -> RecalcResult:
+    """Compute every formula cell of ``book``; KPI_ functions come from ``functions``
+    (default: ``kpi_xl.functions.FUNCTIONS`` / ``ROWWISE``)."""
+    if functions is None:
+        from kpi_xl import functions as registry_module
+
+        functions = registry_module.FUNCTIONS
+        if rowwise is None:
+            rowwise = registry_module.ROWWISE
+    if rowwise is None:
+        try:
+            from kpi_xl.functions import ROWWISE as default_rowwise
+        except ImportError:
+            default_rowwise = frozenset()
+        rowwise = default_rowwise
+    return Engine(book, functions, rowwise).run()
+
+
+class Engine:
+    """One recalculation. ``group_rows=False`` evaluates every cell on its own (the same
+    evaluator with runs of one row), which tests use as the reference."""
+
+    def __init__(self, book: BookData, functions: Mapping[str, Callable],
+                 rowwise: frozenset[str], *, group_rows: bool = True,
+                 chunk_elements: int = CHUNK_ELEMENTS) -> None:
+        self.book = book
+        self.registry = Registry(functions, rowwise)
+        self.group_rows = group_rows
+        self.chunk_elements = chunk_elements
+        self.result = RecalcResult({name: {} for name in book.sheets})
+        self.stores: dict[str, SheetStore] = {}
+        self.input_errors: dict[int, tuple[str, int, int]] = {}
+        self.reported_inputs: set[int] = set()
+        self.propagated: set[int] = set()
+        self.occupied: dict[str, set[tuple[int, int]]] = {name: set() for name in book.sheets}
+        self.group_count = 0
+        self.work: dict[int, int] = {}
+
+    def known(self, name: str) -> bool:
+        return name in SUPPORTED or self.registry.resolve(name) is not None
+
+    def run(self) -> RecalcResult:
+        self._load()
+        groups: list[Group] = []
+        for group in build_groups(self.book, self.known, self.group_rows):
+            groups.extend(split_rows(group) if group.row_by_row else [group])
+        self.group_count = len(groups)
+        edges = dependencies(groups)
+        ok = [False] * len(groups)
+        for component in components(edges):
+            if len(component) > 1 or component[0] in edges[component[0]]:
+                for gid in component:
+                    self._not_computable(groups[gid], CIRCULAR)
+                continue
+            gid = component[0]
+            group = groups[gid]
+            if group.problem is not None:
+                self._not_computable(group, group.problem)
+                continue
+            failed = next((d for d in edges[gid] if not ok[d]), None)
+            if failed is not None:
+                source = groups[failed]
+                where = f"{source.sheet}!{cell_name(source.row0, source.col)}"
+                self._not_computable(group, f"依赖无法计算的单元格 {where} "
+                                            f"(depends on a cell that cannot be computed)")
+                continue
+            ok[gid] = self._evaluate(group)
+        return self.result
+
+    # --- loading and bookkeeping ----------------------------------------------------------
+
+    def _load(self) -> None:
+        for sheet in self.book.sheets.values():
+            store = self.stores[sheet.name] = SheetStore(sheet.name)
+            for row, col in store.load(sheet.values, skip=sheet.formulas):
+                self.input_errors[id(store.columns[col].obj[row])] = (sheet.name, row, col)
+            store.max_row = max(store.max_row, sheet.max_row)
+
+    def _not_computable(self, group: Group, message: str) -> None:
+        for row, col in group.cells():
+            self.result.not_computable.append(Problem(group.sheet, cell_name(row, col), message))
+
+    def _note_error(self, sheet: str, row: int, col: int, err: object, fresh: set[int]) -> None:
+        key = id(err)
+        if key in self.propagated:
+            return
+        message = err.message if isinstance(err, KpiError) else str(err)
+        origin = self.input_errors.get(key)
+        if origin is not None:
+            if key not in self.reported_inputs:
+                self.reported_inputs.add(key)
+                self.result.problems.append(Problem(origin[0], cell_name(origin[1], origin[2]),
+                                                    message))
+            return
+        self.result.problems.append(Problem(sheet, cell_name(row, col), message))
+        fresh.add(key)
+
+    # --- evaluation -----------------------------------------------------------------------
+
+    def _evaluate(self, group: Group) -> bool:
+        assert group.ast is not None
+        ctx = Context(group.sheet, group.col, np.empty(0, dtype=np.int64), self.stores,
+                      BUILTINS, self.registry.call)
+        work = self.work.get(id(group.ast))
+        if work is None:
+            work = self.work[id(group.ast)] = array_work(group.ast)
+        chunk = group.count if work == 0 else max(1, self.chunk_elements // work)
+        try:
+            blocks = []
+            for start in range(0, group.count, chunk):
+                stop = min(group.count, start + chunk)
+                ctx.rows = np.arange(group.row0 + start, group.row0 + stop, dtype=np.int64)
+                blocks.append(evaluate(group.ast, ctx))
+            if group.target is not None:
+                self._place_array(group, blocks[0], fill=group.target)
+            elif blocks[0].is_array:
+                if group.count != 1:
+                    raise NotComputable("数组结果出现在整列公式中 (array result in a column of "
+                                        "formulas)")
+                self._place_array(group, blocks[0], fill=None)
+            else:
+                fresh: set[int] = set()
+                for start, block in zip(range(0, group.count, chunk), blocks, strict=True):
+                    self._write_run(group, group.row0 + start,
+                                    block.broadcast((min(chunk, group.count - start), 1, 1)),
+                                    fresh)
+                self.propagated |= fresh
+        except NotComputable as exc:
+            self._not_computable(group, f"无法计算 (not computable): {exc}")
+            return False
+        except Exception as exc:  # never a wrong number: an engine fault leaves no value
+            self._not_computable(group, f"内部错误 (internal error): {type(exc).__name__}: {exc}")
+            return False
+        return True
+
+    def _write_run(self, group: Group, row0: int, block: Block, fresh: set[int]) -> None:
+        count = block.n
+        kind = block.kind.reshape(-1).copy()
+        num = block.num.reshape(-1).copy()
+        blank = kind == BLANK
+        if blank.any():
+            kind[blank] = NUM
+            num[blank] = 0.0
+        obj = None if block.obj is None else block.obj.reshape(-1)
+        final = Block(num[:, None, None], kind[:, None, None],
+                      None if obj is None else obj[:, None, None])
+        self.stores[group.sheet].write(row0, group.col, final)
+        if obj is None and not (kind != NUM).any():
+            python = num.tolist()
+        else:
+            python = final.python().reshape(-1).tolist()
+        col = group.col
+        self.result.values[group.sheet].update(
+            zip([(row, col) for row in range(row0, row0 + count)], python, strict=True))
+        if obj is not None:
+            for index in np.nonzero(kind == ERR)[0].tolist():
+                self._note_error(group.sheet, row0 + index, col, obj[index], fresh)
+
+    def _place_array(self, group: Group, block: Block,
+                     fill: tuple[int, int, int, int] | None) -> None:
+        """An array result: into the array formula's range, or spilled from its cell."""
+        _, height, width = block.shape
+        values = block.python()[0]
+        if fill is None:
+            r1, c1 = group.row0, group.col
+            r2, c2 = r1 + height - 1, c1 + width - 1
+            estimate = group.spill
+            if estimate is None or r2 > estimate[2] or c2 > estimate[3]:
+                raise NotComputable("结果区域大于预期 (the result spills further than expected)")
+            sheet = self.book.sheets[group.sheet]
+            occupied = self.occupied[group.sheet]
+            blocked = any(
+                (r, c) != (r1, c1) and ((r, c) in sheet.formulas or (r, c) in occupied or
+                                        sheet.values.get((r, c)) is not None)
+                for r in range(r1, r2 + 1) for c in range(c1, c2 + 1))
+            if blocked:
+                spill = error("#SPILL!", "溢出区域不为空", "the spill range is not blank")
+                self._place_cells(group, {(r1, c1): spill})
+                return
+        else:
+            r1, c1, r2, c2 = fill
+        cells: dict[tuple[int, int], object] = {}
+        na = None
+        for r in range(r1, r2 + 1):
+            for c in range(c1, c2 + 1):
+                i = 0 if height == 1 else r - r1
+                j = 0 if width == 1 else c - c1
+                if i < height and j < width:
+                    cells[(r, c)] = values[i, j]
+                else:
+                    na = na or error("#N/A", "数组结果小于填充区域",
+                                     "the array result is smaller than its range")
+                    cells[(r, c)] = na
+        self._place_cells(group, cells)
+
+    def _place_cells(self, group: Group, cells: dict[tuple[int, int], object]) -> None:
+        store = self.stores[group.sheet]
+        fresh: set[int] = set()
+        for (row, col), value in cells.items():
+            value = 0.0 if value is None else value
+            store.set(row, col, value)
+            self.occupied[group.sheet].add((row, col))
+            self.result.values[group.sheet][(row, col)] = value
+            if isinstance(value, KpiError):
+                self._note_error(group.sheet, row, col, value, fresh)
+        self.propagated |= fresh
