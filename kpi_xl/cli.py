@@ -7,6 +7,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from datetime import date
 
 from kpi_xl import __version__, functions
 from kpi_xl.core.errors import KpiError
@@ -56,14 +57,68 @@ def build_parser() -> argparse.ArgumentParser:
     fn = commands.add_parser("fn", help="计算一个工作表函数 (evaluate a worksheet function)")
     fn.add_argument("name", help="函数名, 如 KPI_TIER")
     fn.add_argument("arguments", nargs="*", help="参数: JSON (数字, [[...]] 区域) 或文字")
+
+    new = commands.add_parser("new", help="由模板新建月度工作簿 (a month workbook from a template)")
+    new.add_argument("template", help="模板编号, 如 taobao-cs")
+    new.add_argument("out", help="输出文件 .xlsx")
+    new.add_argument("--month", default=None, help="考核月份 YYYY-MM (默认: 本月)")
+    new.add_argument("--sample", action="store_true", help="填入示例数据 (sample data)")
+    new.add_argument("--history", type=int, default=0, help="示例历史月数 (with --sample)")
+    new.add_argument("--agents", type=int, default=None, help="示例人数 (with --sample)")
+
+    recalc = commands.add_parser("recalc", help="离线重算并保存 (compute every formula, save)")
+    recalc.add_argument("book", help="工作簿 .xlsx/.xlsm")
+    recalc.add_argument("--out", default=None, help="另存为 (default: in place, keeps .bak)")
+
+    embed = commands.add_parser("lite-embed", help="把 xlwings Lite 代码写入工作簿")
+    embed.add_argument("book", help="工作簿 .xlsx")
     return parser
+
+
+def _new(arguments: argparse.Namespace) -> int:
+    from kpi_xl.templates import TEMPLATES, new_month
+
+    if arguments.template not in TEMPLATES:
+        print(f"未知模板 {arguments.template} (unknown template); 可用: {', '.join(TEMPLATES)}",
+              file=sys.stderr)
+        return 2
+    month = arguments.month or date.today().strftime("%Y-%m")
+    path = new_month(arguments.template, arguments.out, month=month, sample=arguments.sample,
+                     history_months=arguments.history, agents=arguments.agents)
+    print(f"已创建 {path} ({arguments.template}, {month})")
+    return 0
+
+
+def _recalc(arguments: argparse.Namespace) -> int:
+    from kpi_xl.workbook.headless import problem_lines, recalc_file
+
+    result = recalc_file(arguments.book, arguments.out)
+    lines = problem_lines(result)
+    for line in lines:
+        print(line, file=sys.stderr)
+    computed = sum(len(cells) for cells in result.values.values())
+    print(f"已重算 {computed} 个公式单元格, 问题 {len(lines)} 个 ({computed} formula cells, "
+          f"{len(lines)} problems)")
+    return 1 if lines else 0
+
+
+def _lite_embed(arguments: argparse.Namespace) -> int:
+    from kpi_xl.lite import embed_lite
+
+    print(f"已写入 xlwings Lite 代码: {embed_lite(arguments.book)}")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = build_parser().parse_args(argv)
     if arguments.command == "fn":
         return run_function(arguments.name, arguments.arguments)
-    raise AssertionError(arguments.command)
+    handlers = {"new": _new, "recalc": _recalc, "lite-embed": _lite_embed}
+    try:
+        return handlers[arguments.command](arguments)
+    except (KpiError, ValueError, OSError) as error:
+        print(str(error), file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

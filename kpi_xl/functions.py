@@ -243,31 +243,55 @@ def _rows(grid: Grid, rows: int) -> list[object]:
     return cells * rows if len(cells) == 1 else cells
 
 
+def _is_blank(cell: object) -> bool:
+    return cell is None or (isinstance(cell, str) and not cell.strip())
+
+
+def _on_agent_rows(keys: np.ndarray, compute: Callable[[np.ndarray], Grid]) -> Grid:
+    """Run a whole-column function on the rows that hold an agent; rows whose key cells are
+    all blank (the unused rows of a template's range) stay blank instead of erring."""
+    used = ~np.fromiter((all(_is_blank(c) for c in row) for row in keys), dtype=bool,
+                        count=keys.shape[0])
+    result = np.full((keys.shape[0], 1), "", dtype=object)
+    if used.any():
+        result[used] = compute(used)
+    return result
+
+
 def kpi_pool(pool_amount: object, scores: object, tiebreak: object = None,
              split: object = None) -> Grid:
     """KPI_POOL: each agent's share of a bonus pool by rank, plus fixed prizes."""
     score_cells = as_grid(scores).ravel()
+    ties = None if tiebreak is None else as_grid(tiebreak).ravel()
 
-    def compute() -> MoneyColumn:
-        amount = _scalar(pool_amount)
-        ties = None if tiebreak is None else as_grid(tiebreak).ravel()
-        rule = pool.DEFAULT_SPLIT if split is None else _scalar(split)
-        return pool.rank_pool(amount, score_cells, ties, rule).amount
+    def compute(used: np.ndarray) -> Grid:
+        def share() -> MoneyColumn:
+            rule = pool.DEFAULT_SPLIT if split is None else _scalar(split)
+            return pool.rank_pool(_scalar(pool_amount), score_cells[used],
+                                  None if ties is None else ties[used], rule).amount
 
-    return _guarded((score_cells.size, 1), compute)
+        return _guarded((int(used.sum()), 1), share)
+
+    return _on_agent_rows(score_cells.reshape(-1, 1), compute)
 
 
 def kpi_share(total: object, weights: object, groups: object = None) -> Grid:
     """KPI_SHARE: split an amount (per group) by weights, exact to the fen."""
     weight_cells = as_grid(weights).ravel()
+    totals = as_grid(total).ravel()
+    group_cells = None if groups is None else as_grid(groups).ravel()
+    keys = weight_cells.reshape(-1, 1) if group_cells is None else np.column_stack(
+        (weight_cells, group_cells))
 
-    def compute() -> MoneyColumn:
-        totals = as_grid(total).ravel()
-        amount = totals[0] if totals.size == 1 else totals
-        group_cells = None if groups is None else as_grid(groups).ravel()
-        return pool.share_column(amount, weight_cells, group_cells)
+    def compute(used: np.ndarray) -> Grid:
+        def share() -> MoneyColumn:
+            amount = totals[0] if totals.size == 1 else totals[used]
+            return pool.share_column(amount, weight_cells[used],
+                                     None if group_cells is None else group_cells[used])
 
-    return _guarded((weight_cells.size, 1), compute)
+        return _guarded((int(used.sum()), 1), share)
+
+    return _on_agent_rows(keys, compute)
 
 
 FUNCTIONS: dict[str, Callable[..., Grid]] = {

@@ -99,3 +99,11 @@ def test_rate_from_counts_when_the_ready_rate_is_one_blank_cell() -> None:
     result = kpi_rate([[0.9], [None]], [[1], [3]], [[2], [0]])
     assert result[0, 0] == 0.9
     assert isinstance(result[1, 0], KpiError) and result[1, 0].code == "#DIV/0!"
+
+
+def test_unused_rows_of_a_column_range_stay_blank_and_out_of_the_split() -> None:
+    # a template's KPI_POOL covers 200 rows; rows without an agent score "" and get ""
+    result = cells(kpi_pool(3000, [[95], [""], [90], [None], [85]], [[1], [""], [2], [None], [3]]))
+    assert result == [1400, "", 1000, "", 900]  # one "rest" agent takes the whole 30%
+    parts = cells(kpi_share(100, [[1], [None], [1]], [["A"], [None], ["A"]]))
+    assert parts == [50, "", 50]
