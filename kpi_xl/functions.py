@@ -30,31 +30,37 @@ def as_grid(argument: object) -> Grid:
     if isinstance(argument, np.ndarray):
         grid = argument.astype(object, copy=False)
     elif isinstance(argument, list | tuple):
-        grid = (
-            np.empty((len(argument), 1), dtype=object)
-            if argument and not isinstance(argument[0], list | tuple | np.ndarray)
-            else None
-        )
-        if grid is not None:
-            grid[:, 0] = list(argument)
-        else:
-            rows = [list(row) for row in argument]
-            width = max((len(row) for row in rows), default=0)
-            grid = np.full((len(rows), width), None, dtype=object)
-            for index, row in enumerate(rows):
-                grid[index, : len(row)] = row
+        grid = _grid_from_rows(argument)
     else:
         grid = np.empty((1, 1), dtype=object)
         grid[0, 0] = argument
-    if grid.ndim == 1:
-        grid = grid.reshape(-1, 1)
+    return grid.reshape(-1, 1) if grid.ndim == 1 else grid
+
+
+def _grid_from_rows(rows: list | tuple) -> Grid:
+    if not rows:
+        return np.empty((0, 1), dtype=object)
+    if not isinstance(rows[0], list | tuple | np.ndarray):  # a flat list: one column
+        grid = np.empty((len(rows), 1), dtype=object)
+        grid[:, 0] = rows
+        return grid
+    width = len(rows[0])
+    if all(len(row) == width for row in rows):  # rectangular, as Excel sends ranges
+        grid = np.empty((len(rows), width), dtype=object)
+        grid[:] = rows
+        return grid
+    grid = np.full((len(rows), max(len(row) for row in rows)), None, dtype=object)
+    for index, row in enumerate(rows):
+        grid[index, : len(row)] = list(row)
     return grid
 
 
 def column_to_grid(column: Column, shape: tuple[int, ...]) -> Grid:
     """A core Column back into the caller's shape, errors in their cells."""
-    cells = np.empty(len(column), dtype=object)
-    cells[:] = list(column.cells())
+    cells = column.values.astype(object)
+    failed = column.failed
+    if failed.any():
+        cells[failed] = column.errors[failed]
     return cells.reshape(shape)
 
 

@@ -25,16 +25,15 @@ def to_excel(grid: np.ndarray) -> Any:
         cell = grid[0, 0]
         if isinstance(cell, KpiError):
             raise cell
-        return _excel_cell(cell)
-    return [[_excel_cell(cell) for cell in row] for row in grid.tolist()]
+        return cell.item() if isinstance(cell, np.generic) else cell
+    rows = grid.tolist()
+    if not any(issubclass(kind, KpiError) for kind in set(map(type, grid.ravel()))):
+        return rows  # the common case: no cell in error, nothing to convert
+    return [[_excel_cell(cell) for cell in row] for row in rows]
 
 
 def _excel_cell(cell: object) -> object:
-    if isinstance(cell, KpiError):
-        return cell.code
-    if isinstance(cell, np.generic):
-        return cell.item()
-    return cell
+    return cell.code if isinstance(cell, KpiError) else cell
 
 
 @func
