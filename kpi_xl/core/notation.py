@@ -268,7 +268,7 @@ def _parse_condition(condition: str, tier_no: int, tier_text: str) -> Tier:
     if (number := read_number(condition)) is not None:  # a bare number: that value exactly
         bound = Bound(number.value, True, number.text)
         return Tier(TierKind.NUMERIC, 0.0, bound, bound)
-    if any(char in _OPERATOR_CHARS for char in condition) or not condition:
+    if any(char in _OPERATOR_CHARS + "%‰" for char in condition) or not condition:
         position = _stop_position(condition) + max(tier_text.find(condition), 0)
         raise _rule_error(
             tier_no,
