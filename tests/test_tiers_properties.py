@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kpi_xl.core.notation import parse_rule
-from kpi_xl.core.tiers import NO_TIER, evaluate, match
+from kpi_xl.core.tiers import NO_TIER, evaluate, explain, match
 from kpi_xl.core.values import read_column
 
 finite = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False)
@@ -94,3 +94,29 @@ def test_a_higher_is_better_rule_is_monotone(rule_and_points, numbers: list[floa
     result = evaluate(parse_rule(text), numbers).values
     assert all(not math.isnan(v) for v in result)
     assert all(a <= b for a, b in itertools.pairwise(result))
+
+
+def _explained_tier(line: str) -> str:
+    """``47% ∈ [45%,50%) → 80`` → ``[45%,50%):80``; ``50% ≥ 50% → 100`` → ``≥50%:100``."""
+    condition, result = line.split(" → ")
+    relation = condition.split(" ", 1)[1]
+    relation = relation.removeprefix("∈ ").replace(" ", "")
+    return f"{relation}:{result}"
+
+
+@given(numeric_rules(), values)
+@settings(max_examples=200, deadline=None)
+def test_the_tier_explain_prints_reparses_to_the_tier_matched(
+    text: str, numbers: list[float]
+) -> None:
+    rule = parse_rule(text)
+    found = match(rule, read_column(np.array(numbers)))
+    lines = explain(rule, numbers).values
+    for tier_index, line in zip(found.tiers.tolist(), lines, strict=True):
+        if tier_index == NO_TIER:
+            continue
+        printed = parse_rule(_explained_tier(line)).tiers[0]
+        if printed.kind.value == "otherwise":
+            assert rule.tiers[tier_index].kind.value == "otherwise"
+        else:
+            assert printed == rule.tiers[tier_index]
