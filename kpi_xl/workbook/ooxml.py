@@ -55,6 +55,17 @@ class Relationship:
     external: bool = False
 
 
+_DECLARATION = re.compile(rb"^\s*<\?xml[^>]*\?>\s*")
+
+
+def part_bytes(root: etree._Element, source: bytes) -> bytes:
+    """Serialise an edited XML part, keeping the original's XML declaration byte for byte
+    (lxml would rewrite it, so an unchanged part would still change on every save)."""
+    match = _DECLARATION.match(source)
+    body = etree.tostring(root, encoding="UTF-8", xml_declaration=False)
+    return (match.group(0) if match else b"") + body
+
+
 def rels_path(part: str) -> str:
     """``xl/workbook.xml`` → ``xl/_rels/workbook.xml.rels``."""
     folder, name = posixpath.split(part)

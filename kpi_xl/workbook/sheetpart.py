@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from lxml import etree
 
 from .cellvalues import Encoded, Formula, encode_cached, encode_input
-from .ooxml import NS_MAIN, XML_SPACE, q, xml_parser
+from .ooxml import NS_MAIN, XML_SPACE, part_bytes, q, xml_parser
 from .refs import column_index, coordinate, parse_range, shift_formula
 
 Cell = tuple[int, int]
@@ -43,7 +43,7 @@ class SheetPart:
         self.name = name
         self.part = part
         self.root = etree.fromstring(data, xml_parser())
-        self.standalone = self.root.getroottree().docinfo.standalone
+        self.source = data
         sheet_data = self.root.find(q("sheetData"))
         if sheet_data is None:
             raise ValueError(f"sheet {name!r} ({part}) has no <sheetData>")
@@ -338,8 +338,7 @@ class SheetPart:
     def to_bytes(self) -> bytes:
         if self.shape_changed:
             self.update_dimension()
-        kwargs = {} if self.standalone is None else {"standalone": self.standalone}
-        return etree.tostring(self.root, xml_declaration=True, encoding="UTF-8", **kwargs)
+        return part_bytes(self.root, self.source)
 
 
 # -------------------------------------------------------------------- helpers

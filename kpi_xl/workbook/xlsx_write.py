@@ -32,6 +32,7 @@ from .ooxml import (
     PackageMap,
     map_package,
     not_a_workbook,
+    part_bytes,
     q,
     rels_path,
     xml_parser,
@@ -216,7 +217,8 @@ class XlsxEditor:
         for override in list(types.iter(f"{{{NS_CT}}}Override")):
             if override.get("PartName", "").lstrip("/") == chain:
                 types.remove(override)
-        return {rels_part: _serialize(rels), "[Content_Types].xml": _serialize(types)}
+        return {rels_part: part_bytes(rels, self._zip.read(rels_part)),
+                "[Content_Types].xml": part_bytes(types, self._zip.read("[Content_Types].xml"))}
 
     def _workbook_with_full_calc(self) -> bytes:
         root = self._package.workbook_root
@@ -229,13 +231,7 @@ class XlsxEditor:
                     position = index + 1
             root.insert(position, calc)
         calc.set("fullCalcOnLoad", "1")
-        return _serialize(root)
-
-
-def _serialize(root: etree._Element) -> bytes:
-    standalone = root.getroottree().docinfo.standalone
-    kwargs = {} if standalone is None else {"standalone": standalone}
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", **kwargs)
+        return part_bytes(root, self._zip.read(self._package.workbook))
 
 
 def _copy_info(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
