@@ -132,6 +132,9 @@ def _one_rate(ready, top, bottom, index: int) -> object:
     for part in (top, bottom):
         if part.kinds[index] == Kind.ERROR:
             return part.errors[index]
+        if part.kinds[index] == Kind.TEXT:
+            label = part.labels[index]
+            return ValueProblem(f'"{label}" 不是数字, 请输入数字', f"{label!r} is not a number")
         if part.kinds[index] != Kind.NUMBER:
             return ValueProblem(
                 "比率为空, 且分子分母不全: 请填比率或两个人数",

@@ -59,6 +59,7 @@ def test_operator_errors(formula: str, error: str) -> None:
 
 @pytest.mark.parametrize(("formula", "expected"), [
     ("=ROUND(1.005,2)", 1.01), ("=ROUND(73.195,2)", 73.2), ("=ROUND(-2.5,0)", -3.0),
+    ("=ROUND(1.15*3,1)", 3.5),  # 15 significant digits: 3.45, as Excel and LibreOffice
     ("=ROUND(2.5,0)", 3.0), ("=ROUND(2.675,2)", 2.68), ("=ROUND(1234.5,-2)", 1200.0),
     ("=ROUND(-1.005,2)", -1.01), ("=ROUND(0.285,2)", 0.29), ("=ROUND(C3,0)", -3.0),
     ("=ROUNDUP(3.201,2)", 3.21), ("=ROUNDUP(-3.2,0)", -4.0), ("=ROUNDDOWN(3.299,2)", 3.29),

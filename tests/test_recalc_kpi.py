@@ -33,7 +33,9 @@ class Stub:
         values = np.asarray(value, dtype=object).reshape(-1, 1)
         out = np.empty(values.shape, dtype=object)
         for i, v in enumerate(values[:, 0]):
-            if isinstance(v, str):
+            if isinstance(v, KpiError):  # an error cell comes in as its error: pass it on
+                out[i, 0] = v
+            elif isinstance(v, str):
                 out[i, 0] = ValueProblem(f"不是数字: {v}", f"not a number: {v}")
             else:
                 out[i, 0] = 100.0 if (v or 0.0) >= float(rule) else 60.0  # type: ignore[arg-type]
@@ -116,7 +118,7 @@ def test_kpi_errors_are_cached_codes_with_one_message_each() -> None:
     assert isinstance(values[(7, 3)], KpiError) and values[(7, 3)].code == "#VALUE!"
     assert isinstance(values[(7, 8)], KpiError)  # propagated …
     cells = sorted(p.cell for p in result.problems)
-    assert cells == ["C7", "C8"]  # … but listed once, where it arose
+    assert cells == ["B8", "C7"]  # … but listed once, where it arose (B8: typed #DIV/0!)
     assert "九成" in next(p.message for p in result.problems if p.cell == "C7")
     assert stub.calls[0][0] == "KPI_TIER"
 

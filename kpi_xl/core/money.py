@@ -26,7 +26,7 @@ import numpy as np
 
 from kpi_xl.core.column import Column, no_errors
 from kpi_xl.core.errors import KpiError, ValueProblem
-from kpi_xl.core.values import read_number
+from kpi_xl.core.values import read_number, shown_decimal
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -36,7 +36,8 @@ Weight = Decimal | float | int | Fraction
 
 
 def to_decimal(value: Amount | np.floating | np.integer) -> Decimal:
-    """The exact decimal a cell shows: floats via ``repr`` (0.1 → 0.1), text read as a number.
+    """The decimal a cell holds as Excel sees it: floats to 15 significant digits (0.1 → 0.1),
+    text read as a number.
 
     Raises :class:`KpiError` for NaN, infinity, booleans and text that is not a number.
     """
@@ -55,7 +56,7 @@ def to_decimal(value: Amount | np.floating | np.integer) -> Decimal:
         if not math.isfinite(number):
             raise ValueProblem("金额不是有限数字", "the amount is not a finite number",
                                code="#NUM!")
-        return Decimal(repr(number))
+        return shown_decimal(number)
     if isinstance(value, str):
         number = read_number(value)
         if number is None:
@@ -63,7 +64,7 @@ def to_decimal(value: Amount | np.floating | np.integer) -> Decimal:
                 f"金额应为数字, 收到文本 \"{value}\"",
                 f"an amount must be a number, got text {value!r}",
             )
-        return Decimal(repr(number.value))
+        return shown_decimal(number.value)
     raise ValueProblem(
         f"金额应为数字, 收到 {type(value).__name__}",
         f"an amount must be a number, got {type(value).__name__}",

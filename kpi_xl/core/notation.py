@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from functools import lru_cache
 
-from kpi_xl.core.errors import RuleError
+from kpi_xl.core.errors import KpiError, RuleError
 from kpi_xl.core.values import Kind, Number, Scale, fold, format_number, read_cell, read_number
 
 
@@ -375,6 +375,8 @@ def parse_rule(rule: object) -> Rule:
     """A rule as text, a 1×1 range holding text, or a two-column range (condition | result)."""
     if isinstance(rule, Rule):
         return rule
+    if isinstance(rule, KpiError):  # the rule cell itself holds an error: pass it on
+        raise rule
     if isinstance(rule, str):
         return parse_rule_text(rule)
     rows = _as_rows(rule)

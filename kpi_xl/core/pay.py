@@ -42,7 +42,7 @@ from kpi_xl.core.scoring import (
     names,
     numbers_of,
 )
-from kpi_xl.core.values import ValueColumn, fold, format_number
+from kpi_xl.core.values import ValueColumn, fold, format_number, shown_decimal
 
 GRADE = ("等级", "grade")
 TEAM = ("团队", "team")
@@ -50,7 +50,7 @@ FULL_ATTENDANCE = ("全勤", "full attendance")
 HUNDRED = Decimal(100)
 ONE = Decimal(1)
 
-_decimal_of = np.frompyfunc(lambda x: Decimal(repr(float(x))), 1, 1)
+_decimal_of = np.frompyfunc(lambda x: shown_decimal(float(x)), 1, 1)
 _money_of = np.frompyfunc(to_money, 1, 1)
 
 

@@ -47,7 +47,7 @@ from kpi_xl.core.money import (
     to_money,
 )
 from kpi_xl.core.scoring import CellsLike, Name, broadcast, labels_of, numbers_of
-from kpi_xl.core.values import Scale, fold, format_number, read_number
+from kpi_xl.core.values import Scale, fold, format_number, read_number, shown_decimal
 
 DEFAULT_SPLIT = "1:40%+200; 2:30%+100; 其余:30%"
 MONTHLY_PRIZES: tuple[int, ...] = (300, 200, 100)
@@ -93,7 +93,7 @@ def _share(text: str, where: tuple[str, str]) -> Fraction:
     if number is None or number.value < 0 or (number.scale is Scale.PLAIN and number.value > 1):
         raise RuleError(f"{where[0]}: 份额 \"{text}\" 应为百分比, 如 40%",
                         f"{where[1]}: share {text!r} must be a percentage such as 40%")
-    return Fraction(Decimal(repr(number.value)))
+    return Fraction(shown_decimal(number.value))
 
 
 @lru_cache(maxsize=256)

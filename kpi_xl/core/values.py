@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import IntEnum
 from functools import lru_cache
 
@@ -115,6 +116,15 @@ def read_number(text: str) -> Number | None:
 def repr_round(value: float) -> float:
     """Undo binary noise from scaling (47 × 0.01 = 0.47000000000000003 → 0.47)."""
     return float(f"{value:.12g}")
+
+
+def shown_decimal(value: float) -> Decimal:
+    """The decimal Excel works with for a float: 15 significant digits, its precision.
+
+    ``1.15*3`` is 3.4499999999999997 in binary but 3.45 in Excel, so ``ROUND(1.15*3,1)`` is
+    3.5 there (and in LibreOffice); ``repr`` would give 3.4.
+    """
+    return Decimal(f"{value:.15g}")
 
 
 def format_number(value: float, scale: Scale = Scale.PLAIN) -> str:

@@ -13,6 +13,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from kpi_xl.core.values import shown_decimal
 from kpi_xl.recalc.block import (
     BLANK,
     BOOL,
@@ -216,10 +217,10 @@ def _quantum(digits: int) -> Decimal:
 
 
 def excel_round(value: float, digits: int, mode: str = ROUND_HALF_UP) -> float:
-    """Round as Excel does: on the decimal value shown (``repr``), half away from zero."""
+    """Round as Excel does: on its 15-digit decimal value, half away from zero."""
     if value == 0 or not np.isfinite(value):
         return value
-    exact = Decimal(repr(value))
+    exact = shown_decimal(value)
     rounded = exact.quantize(_quantum(digits), rounding=mode, context=_DECIMAL)
     return float(rounded)
 
@@ -436,7 +437,7 @@ def format_number(value: float, pattern: str) -> str:
     grouping, decimals, percent = match.groups()
     places = len(decimals or "")
     if percent:
-        value = float(Decimal(repr(value)) * 100)
+        value = float(shown_decimal(value) * 100)
     rounded = excel_round(value, places)
     text = f"{abs(rounded):,.{places}f}" if grouping else f"{abs(rounded):.{places}f}"
     sign = "-" if rounded < 0 else ""

@@ -84,15 +84,13 @@ def _invoke(function: Callable[..., object], args: list[object]) -> np.ndarray:
     return array
 
 
-def _excel_value(value: object) -> object:
-    """As Excel sends a cell to a UDF: errors as their code text."""
-    return value.code if isinstance(value, KpiError) else value
-
-
 def _argument(block: Block | None, *, stacked: bool) -> object:
+    """A block as a KPI_ function's argument. Error cells go in as their KpiError objects
+    (Excel would send the code text): the functions keep the object, so an error passed
+    along is recognised as the same error and listed once, where it arose."""
     if block is None:
         return None
-    values = np.frompyfunc(_excel_value, 1, 1)(block.python())
+    values = block.python()
     if stacked and block.n > 1:
         if block.shape[1] != 1:
             raise NotComputable("a per-row range taller than one row in a KPI_ function")
