@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import uuid
 
 import pytest
 
 from kpi_xl.templates import TEMPLATE_DIR, TEMPLATES, new_month
+from tests.libreoffice import convert, needs_soffice
 
 pytestmark = [
     pytest.mark.libreoffice,
-    pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice not installed"),
+    needs_soffice,
     pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed"),
 ]
 
@@ -25,14 +25,8 @@ def pdfs(tmp_path_factory):
     inputs = [TEMPLATE_DIR / f"{tid}.xlsx" for tid in TEMPLATES]
     inputs.append(new_month("taobao-cs", work / "sample-month.xlsx", sample=True,
                             history_months=2))
-    profile = f"file:///tmp/lo-{uuid.uuid4().hex}"
-    done = subprocess.run(
-        ["soffice", "--headless", f"-env:UserInstallation={profile}", "--convert-to", "pdf",
-         "--outdir", str(work), *map(str, inputs)],
-        capture_output=True, text=True, timeout=300, check=False)
-    shutil.rmtree(profile.removeprefix("file://"), ignore_errors=True)
-    assert done.returncode == 0, done.stderr
-    return {path.stem: work / f"{path.stem}.pdf" for path in inputs}
+    outputs = convert(inputs, "pdf", work, recalc_always=False)
+    return {path.stem: pdf for path, pdf in zip(inputs, outputs, strict=True)}
 
 
 def _pages(pdf) -> list[str]:
