@@ -1,6 +1,7 @@
 """The one builder: a :class:`~kpi_xl.templates.model.Template` in, an openpyxl workbook out.
 
-Every template workbook has the same eight sheets (说明, 规则, 员工, 考核, 工资, 历史, 异常, 概览);
+Every template workbook has the same nine sheets (说明, 规则, 员工, 考核, 工资, 明细, 历史, 异常,
+概览);
 what differs between templates is data. The saved bytes are deterministic (fixed document
 timestamps, fixed zip entry dates and order) so the committed files in ``workbook_templates/``
 can be compared byte for byte with a fresh build.
@@ -22,19 +23,26 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.formula import ArrayFormula
 from openpyxl.worksheet.worksheet import Worksheet
 
-from kpi_xl.templates.model import Calc, Input, Item, Template
+from kpi_xl.templates.layout import (
+    DETAIL_HEADERS,
+    FIRST_ROW,
+    HEADER_ROW,
+    HISTORY_HEADERS,
+    ISSUE_HEADERS,
+    MONTH_LABEL,
+    OVERVIEW_BLOCKS,
+    PAY_LEAD,
+    PAY_TAIL,
+    SHEETS,
+    TEAM_ROWS,
+    TEMPLATE_ID_LABEL,
+)
+from kpi_xl.templates.model import Calc, Input, Template, item_label
 
-SHEETS = ("说明", "规则", "员工", "考核", "工资", "历史", "异常", "概览")
-HEADER_ROW = 4
-FIRST_ROW = 5
 FONT_NAME = "等线"
 FIXED_TIME = "2026-01-01T00:00:00Z"
 ZIP_DATE = (2026, 1, 1, 0, 0, 0)
 
-PAY_LEAD = ("工号", "姓名", "团队", "KPI得分", "等级")
-PAY_TAIL = ("扣款", "应发工资", "备注")
-HISTORY_HEADERS = ("月份", "工号", "姓名", "团队", "KPI得分", "等级", "应发工资")
-ISSUE_HEADERS = ("工作表", "单元格", "工号", "问题")
 ROSTER_LEAD = (
     Input("id", "工号", "id"),
     Input("name", "姓名", "name"),
@@ -43,12 +51,9 @@ ROSTER_LEAD = (
     Input("wangwang", "旺旺昵称", "text", width=22),
 )
 GUIDE_WIDTH = 100
-TEAM_ROWS = 8
-"""Rows reserved for 团队 | 平均分 on 概览 (the refresh writes them)."""
 
 RULE_WIDTHS = (6, 26, 62, 8, 40, 36)
 """规则 column widths A–F."""
-ROLE_ORDER = ("lookup", "value", "points", "adjust", "score", "grade", "pay")
 
 FMT_MONEY = "¥#,##0.00"
 FMT_RATE = "0.0%"
@@ -161,30 +166,7 @@ def resolve(formula: str, layout: Layout, row: int) -> str:
 
 def assessment_calcs(template: Template) -> list[tuple[str, Calc]]:
     """The computed columns of 考核 in sheet order, as ``(role, calc)``; points included."""
-    calcs = list(template.calcs)
-    roles = {c.role for c in calcs}
-    has_adjust = "adjust" in roles
-    if "score" not in roles:
-        formula = "KPI_SCORE({points},{weights},{adj})" if has_adjust else (
-            "KPI_SCORE({points},{weights})")
-        calcs.append(Calc("score", "KPI得分", formula, "score", FMT_SCORE))
-    if "grade" not in roles:
-        calcs.append(Calc("grade", "等级", "KPI_GRADE({c:score},{p:grades})", "grade"))
-    points = [Calc(f"pt_{item.key}", f"{item.name}得分", _points_formula(item), "value",
-                   FMT_POINTS) for item in template.items]
-    ordered: list[tuple[str, Calc]] = []
-    for role in ROLE_ORDER:
-        if role == "points":
-            ordered += [("points", p) for p in points]
-        else:
-            ordered += [(role, c) for c in calcs if c.role == role]
-    return ordered
-
-
-def _points_formula(item: Item) -> str:
-    if item.points is not None:
-        return item.points
-    return f"KPI_TIER({{c:{item.value}}},{{rule:{item.key}}})"
+    return template.sheet_calcs()
 
 
 # --------------------------------------------------------------------------------------------
@@ -201,6 +183,18 @@ def check(template: Template) -> None:
         if isinstance(text, str) and text.lstrip().startswith(("=", "+", "-", "@")):
             raise ValueError(f"{template.id}/{key}: text starting with {text[0]!r} would be "
                              f"read as a formula: {text!r}")
+    calcs = {calc.key for _, calc in template.sheet_calcs()}
+    rules = {rule.key for rule in template.history_rules}
+    for line in template.pay_lines:
+        known = rules if line.history else calcs
+        if line.source not in known:
+            raise ValueError(f"{template.id}: pay line {line.header} reads {line.source!r}, "
+                             f"which is not a {'history rule' if line.history else '考核 column'}")
+    inputs = {spec.key for spec in template.inputs}
+    params = {param.key for param in template.params}
+    if template.loss_key not in inputs or template.min_wage_key not in params:
+        raise ValueError(f"{template.id}: needs the input {template.loss_key!r} and the "
+                         f"parameter {template.min_wage_key!r} (wage law)")
 
 
 def build_workbook(template: Template, month: str | None = None) -> tuple[Workbook, Layout]:
@@ -215,6 +209,9 @@ def build_workbook(template: Template, month: str | None = None) -> tuple[Workbo
     _roster_sheet(sheets["员工"], layout)
     _assessment_sheet(sheets["考核"], layout, month)
     _pay_sheet(sheets["工资"], layout)
+    _simple_sheet(sheets["明细"], f"明细 — {template.title}", DETAIL_HEADERS,
+                  "由刷新程序填写: 每人每个考核项目的输入值、命中的档位 (KPI_EXPLAIN) 和得分。",
+                  {"得分": FMT_POINTS}, layout, widths={"指标": 18, "命中档位": 48})
     _simple_sheet(sheets["历史"], f"历史 — {template.title}", HISTORY_HEADERS,
                   "由刷新程序在每月结账时追加本月结果; 也可粘贴以前月份的结果 (多月规则据此判断淘汰"
                   "、晋升)。",
@@ -309,9 +306,7 @@ def _rules_sheet(ws: Worksheet, layout: Layout, wb: Workbook) -> None:
         _header(ws, HEADER_ROW, i, head, FILL_SECTION)
     row = FIRST_ROW
     for n, item in enumerate(t.items, start=1):
-        name = f"{item.name}({item.symbol})" if item.symbol else item.name
-        if item.lower_is_better:
-            name += " ↓"
+        name = item_label(item)
         values = (n, name, item.rule or "—", item.weight, item.definition,
                   item.assumption and f"假设: {item.assumption}")
         for col, value in enumerate(values, start=1):
@@ -436,7 +431,7 @@ def _assessment_sheet(ws: Worksheet, layout: Layout, month: str | None) -> None:
     t = layout.template
     last = layout.last_row
     _title(ws, t.title)
-    ws["A2"] = "考核月份"
+    ws["A2"] = MONTH_LABEL
     ws["A2"].font = _font(bold=True)
     ws["B2"] = month
     ws["B2"].fill = FILL_INPUT
@@ -571,12 +566,11 @@ def pay_headers(template: Template) -> tuple[str, ...]:
 
 def _pay_sheet(ws: Worksheet, layout: Layout) -> None:
     t = layout.template
-    formats = {"KPI得分": FMT_SCORE, **{h: FMT_MONEY for h in (*t.pay_headers, "扣款", "应发工资")}}
-    for header in t.pay_headers:
-        if "系数" in header:
-            formats[header] = "0.00"
-        elif "比例" in header:
-            formats[header] = "0.00%"
+    calc_formats = {calc.key: calc.fmt for _, calc in t.sheet_calcs()}
+    formats = {"KPI得分": FMT_SCORE, "扣款": FMT_MONEY, "应发工资": FMT_MONEY}
+    for line in t.pay_lines:
+        fmt = FMT_MONEY if line.history else calc_formats[line.source]
+        formats[line.header] = FMT_MONEY if line.money and fmt == "General" else fmt
     _simple_sheet(ws, f"工资 — {t.title}", pay_headers(t),
                   "本表由刷新程序计算填写, 请勿手工修改; 规则与金额见 规则 表。", formats, layout,
                   widths={"备注": 36})
@@ -608,12 +602,11 @@ def _simple_sheet(ws: Worksheet, title: str, headers: tuple[str, ...], note: str
 def _overview_sheet(ws: Worksheet, layout: Layout) -> None:
     t = layout.template
     _title(ws, f"概览 — {t.title}", "下列数据块由刷新程序填写, 图表随之更新。")
-    blocks = (
-        (1, ("等级", "人数"), [g.label for g in t.grades], "等级分布"),
-        (4, ("分数段", "人数"), list(t.score_bins), "KPI得分分布"),
-        (7, ("团队", "平均分"), [None] * TEAM_ROWS, "各团队平均分"),
-    )
-    top = 4
+    labels = ([g.label for g in t.grades], list(t.score_bins), [None] * TEAM_ROWS)
+    titles = ("等级分布", "KPI得分分布", "各团队平均分")
+    blocks = [(col, heads, rows, title) for (col, heads), rows, title
+              in zip(OVERVIEW_BLOCKS, labels, titles, strict=True)]
+    top = HEADER_ROW
     for col, heads, labels, chart_title in blocks:
         for i, head in enumerate(heads):
             _header(ws, top, col + i, head, FILL_SECTION)
@@ -668,7 +661,7 @@ def assumptions(layout: Layout) -> list[tuple[str, str]]:
 def _guide_sheet(ws: Worksheet, layout: Layout) -> None:
     t = layout.template
     _title(ws, f"{t.title} — 使用说明")
-    ws["A2"] = f"来源: 原考核表 {t.source} (见 docs/seed-catalogue)。模板编号: {t.id}"
+    ws["A2"] = f"来源: 原考核表 {t.source} (见 docs/seed-catalogue)。{TEMPLATE_ID_LABEL} {t.id}"
     ws["A2"].font = _font(size=10, color="595959")
     lines: list[tuple[str, str | None, str | None]] = []  # (text, style, link)
 
@@ -684,7 +677,8 @@ def _guide_sheet(ws: Worksheet, layout: Layout) -> None:
         ("规则", "考核项目、档位规则 (文字)、权重、等级、工资参数。改规则只改这里。"),
         ("员工", "花名册: 工号、姓名、团队、岗位、旺旺昵称及工资基数。"),
         ("考核", "每人一行: 蓝色列每月填写, 其余列为公式 (已锁定, 无密码)。"),
-        ("工资", "刷新后生成: 各工资项目、扣款、应发工资。"),
+        ("工资", "刷新后生成: 各工资项目、扣款、应发工资; 备注列出 待核、淘汰预警 等标记。"),
+        ("明细", "刷新后生成: 每人每项的输入值、命中档位与得分, 可逐项核对。"),
         ("历史", "以往月份的得分与等级; 淘汰/晋升等多月规则据此判断。"),
         ("异常", "刷新时发现的问题清单 (哪个单元格、什么问题、怎么改)。"),
         ("概览", "等级分布、分数分布、团队平均分及图表。"),

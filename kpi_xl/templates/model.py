@@ -32,6 +32,7 @@ InputKind = Literal[
 ]
 CalcRole = Literal["lookup", "value", "adjust", "score", "grade", "pay"]
 Notation = Literal["tier", "deduct", "split", "text"]
+HistoryKind = Literal["elimination", "run", "quarter_prize"]
 
 SampleFn = Callable[["SampleRow"], object]
 
@@ -49,6 +50,9 @@ class Input:
     sample: SampleFn | None = None
     """How ``--sample`` fills this column (called once per agent); ``None`` leaves it blank."""
     width: float | None = None
+    optional: bool = False
+    """A blank cell is fine (a "可直接填" column, or counts it replaces; 扣款 blank = 0); the
+    refresh lists blanks in every other input column of an agent's row in 异常."""
 
 
 @dataclass(frozen=True)
@@ -135,6 +139,47 @@ class Table:
 
 
 @dataclass(frozen=True)
+class PayLine:
+    """A column of 工资 between 等级 and 扣款, named as the seed names the pay component.
+
+    ``source`` is the key of the 考核 column that computes it (a ``role="pay"`` :class:`Calc`,
+    so HR can trace every number to a formula), or, with ``history=True``, the key of a
+    :class:`HistoryRule` the refresh computes from 历史 (S5's 季度优异奖). ``money=False`` lines
+    (a coefficient, a rate, a base) are shown but not summed into 应发工资.
+    """
+
+    header: str
+    source: str
+    money: bool = True
+    history: bool = False
+
+
+@dataclass(frozen=True)
+class HistoryRule:
+    """A multi-month rule the refresh applies over 历史 + this month.
+
+    ``elimination``: ``flag`` at ``times`` months below ``threshold`` (``warning`` after the
+    first) within ``window`` months (``全部``/blank = all on record) — S1 两次低于70分淘汰.
+    ``run``: ``flag`` after ``times`` consecutive months with a grade in ``grades`` — S3 晋升,
+    电销 三个月 D 淘汰. ``quarter_prize``: the previous quarter's top scorers get the amounts
+    of 规则 table ``table`` (名次, 奖金), paid in the first month of the next quarter — S5.
+
+    ``threshold``, ``times``, ``window`` and ``grades`` are literals, or the key of a
+    :class:`Param` whose value the refresh reads from 规则 (found by its label).
+    """
+
+    key: str
+    kind: HistoryKind
+    flag: str = ""
+    warning: str = ""
+    threshold: float | str | None = None
+    times: int | str | None = None
+    window: int | str | None = None
+    grades: tuple[str, ...] | str = ()
+    table: str = ""
+
+
+@dataclass(frozen=True)
 class Grade:
     """A grade band: label and inclusive lower bound (``None`` for the last band)."""
 
@@ -155,7 +200,7 @@ class Template:
     items: tuple[Item, ...]
     calcs: tuple[Calc, ...]
     grades: tuple[Grade, ...]
-    pay_headers: tuple[str, ...]
+    pay_lines: tuple[PayLine, ...]
     """工资 columns between 等级 and 扣款, as the seed names the pay components."""
     params: tuple[Param, ...] = ()
     tables: tuple[Table, ...] = ()
@@ -175,6 +220,54 @@ class Template:
     capacity: int = 200
     draws: tuple[Draw, ...] = ()
     """Sample-only quantities (see :class:`Draw`)."""
+    history_rules: tuple[HistoryRule, ...] = ()
+    """Multi-month rules of the refresh (淘汰, 晋升, quarterly prizes)."""
+    loss_key: str = "loss"
+    """The 考核 input holding the loss deduction (扣款(赔偿损失)) the wage law caps."""
+    min_wage_key: str = "min_wage"
+    """The 规则 parameter holding the local minimum wage (blank = not checked)."""
+
+    @property
+    def pay_headers(self) -> tuple[str, ...]:
+        """The pay-line headers of 工资, in order."""
+        return tuple(line.header for line in self.pay_lines)
+
+    def param(self, key: str) -> Param:
+        return next(p for p in self.params if p.key == key)
+
+    def table(self, key: str) -> Table:
+        return next(t for t in self.tables if t.key == key)
+
+    def sheet_calcs(self) -> list[tuple[str, Calc]]:
+        """The computed columns of 考核 in sheet order, as ``(role, calc)``; points included.
+
+        A template without its own ``score``/``grade`` column gets ``KPI_SCORE`` over the
+        points and weights (with the adjustments) and ``KPI_GRADE`` on the 规则 bands.
+        """
+        calcs = list(self.calcs)
+        roles = {c.role for c in calcs}
+        if "score" not in roles:
+            formula = "KPI_SCORE({points},{weights},{adj})" if "adjust" in roles else (
+                "KPI_SCORE({points},{weights})")
+            calcs.append(Calc("score", "KPI得分", formula, "score", FMT_SCORE))
+        if "grade" not in roles:
+            calcs.append(Calc("grade", "等级", "KPI_GRADE({c:score},{p:grades})", "grade"))
+        points = [Calc(f"pt_{item.key}", item_points_header(item), points_formula(item),
+                       "value", FMT_POINTS) for item in self.items]
+        ordered: list[tuple[str, Calc]] = []
+        for role in ROLE_ORDER:
+            if role == "points":
+                ordered += [("points", p) for p in points]
+            else:
+                ordered += [(role, c) for c in calcs if c.role == role]
+        return ordered
+
+    def columns(self) -> list[tuple[str, str, str]]:
+        """Every 考核 column in sheet order as ``(key, header, role)``; inputs have role
+        ``"input"``."""
+        out = [(spec.key, spec.header, "input") for spec in self.inputs]
+        out += [(calc.key, calc.header, role) for role, calc in self.sheet_calcs()]
+        return out
 
     @property
     def grade_rule(self) -> str:
@@ -203,6 +296,29 @@ class Template:
     @property
     def weighted(self) -> bool:
         return any(item.weight is not None for item in self.items)
+
+
+ROLE_ORDER = ("lookup", "value", "points", "adjust", "score", "grade", "pay")
+"""Order of the computed column groups of 考核."""
+FMT_POINTS = "0.0"
+FMT_SCORE = "0.00"
+
+
+def points_formula(item: Item) -> str:
+    """The formula template of an item's points column."""
+    if item.points is not None:
+        return item.points
+    return f"KPI_TIER({{c:{item.value}}},{{rule:{item.key}}})"
+
+
+def item_points_header(item: Item) -> str:
+    return f"{item.name}得分"
+
+
+def item_label(item: Item) -> str:
+    """The item's label in column B of 规则 (``成交额完成度(X)``, ``… ↓`` when lower is better)."""
+    name = f"{item.name}({item.symbol})" if item.symbol else item.name
+    return name + " ↓" if item.lower_is_better else name
 
 
 def _num(value: float | None) -> str:

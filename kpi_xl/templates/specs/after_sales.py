@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
-from kpi_xl.templates.model import Calc, Grade, Input, Item, Param, Table, Template
-from kpi_xl.templates.specs.common import FMT_MONEY, FMT_SCORE, ID, NAME, TEAM, drawn
+from kpi_xl.templates.model import Calc, Grade, Input, Item, Param, PayLine, Table, Template
+from kpi_xl.templates.specs.common import (
+    FMT_MONEY,
+    FMT_SCORE,
+    ID,
+    LOSS,
+    MIN_WAGE,
+    NAME,
+    TEAM,
+    drawn,
+)
 
 DETAIL_LEVELS = ("5级", "4级", "3级", "2级", "1级", "部分不完整", "严重缺失")
 
@@ -24,6 +33,7 @@ INPUTS = (
     Input("complaint_misses", "投诉处理未达标项数", "count",
           note="三项要求: 2小时内响应、3个工作日解决、解决率100%; 填未满足的项数 0–3",
           sample=drawn("complaints")),
+    LOSS,
 )
 
 ITEMS = (
@@ -63,6 +73,7 @@ PARAMS = (
     Param("coefficients", "绩效工资系数 (按等级)", "A:1.2; B:1; C:0.8; D:0.5; E:0", notation="tier",
           note="绩效工资收入 = 系数 × Q", defined_name="绩效工资系数"),
     Param("visit_full", "客户回访: 完成目标值得分", 20, "0"),
+    MIN_WAGE,
     Param("score_cap", "绩效得分上限", 100, "0",
           assumption="原表各项最高分相加为 110 (20+50+20+20); 绩效得分封顶 100, "
                      "与等级 0–100 对应。"),
@@ -90,7 +101,8 @@ TEMPLATE = Template(
     items=ITEMS,
     calcs=CALCS,
     grades=(Grade("A", 90), Grade("B", 80), Grade("C", 70), Grade("D", 60), Grade("E", None)),
-    pay_headers=("绩效工资系数", "绩效工资收入"),
+    pay_lines=(PayLine("绩效工资系数", "coefficient", money=False),
+               PayLine("绩效工资收入", "perf_pay")),
     params=PARAMS,
     tables=TABLES,
     roster=(Input("level", "工资级别", "choice", ("一级", "二级", "三级", "四级", "五级"),

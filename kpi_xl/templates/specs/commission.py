@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
-from kpi_xl.templates.model import Calc, Draw, Grade, Input, Item, Param, Table, Template
+from kpi_xl.templates.model import (
+    Calc,
+    Draw,
+    Grade,
+    HistoryRule,
+    Input,
+    Item,
+    Param,
+    PayLine,
+    Table,
+    Template,
+)
 from kpi_xl.templates.specs.common import (
     FMT_MONEY,
     FMT_RATE,
     FMT_SCORE,
     ID,
+    LOSS,
+    MIN_WAGE,
     NAME,
     TEAM,
     drawn,
@@ -20,10 +33,10 @@ INPUTS = (
     ID, NAME, TEAM,
     Input("amount", "成交订单金额", "money", note="按淘宝后台软件拉出的销售核算 (元)",
           sample=lambda r: r.uniform(80_000, 420_000, 10)),
-    Input("consults", "咨询人数", "count",
+    Input("consults", "咨询人数", "count", optional=True,
           sample=lambda r: r.denominator(r.num("buyers"), "conversion")),
     Input("buyers", "成交人数", "count", sample=lambda r: r.uniform(250, 900)),
-    Input("conversion_in", "咨询转化率(可直接填)", "rate",
+    Input("conversion_in", "咨询转化率(可直接填)", "rate", optional=True,
           note="成功率 = 成交人数/咨询人数; 后台有现成数就填这里", sample=ready_ratio("buyers", "co"
                                                                            "nsults")),
     Input("response", "平均响应时间(秒)", "seconds", sample=drawn("response")),
@@ -34,6 +47,7 @@ INPUTS = (
           sample=lambda r: r.numerator(r.num("surveys"), "satisfaction") - int(r.num("satisfied"))),
     Input("satisfied", "满意数", "count", sample=lambda r: int(r.num("surveys") * 0.25)),
     Input("surveys", "参与满意度调查数", "count", sample=lambda r: r.uniform(120, 400)),
+    LOSS,
 )
 
 ITEMS = (
@@ -86,6 +100,7 @@ PARAMS = (
           assumption="原表写“人少的话只设置一名, 奖金金额为 200”, 未说明多少算人少; "
                      "取 5 人及以下。"),
     Param("small_prize", "小团队单项奖金额", 200, FMT_MONEY),
+    MIN_WAGE,
 )
 
 TABLES = (
@@ -110,7 +125,10 @@ TEMPLATE = Template(
     grades=(Grade("优秀", 90), Grade("良好", 75), Grade("合格", 60), Grade("不合格", None)),
     grade_assumption="原表没有等级; 为统计与概览设 优秀 ≥90、良好 [75,90)、合格 [60,75)、不合格 <60"
                      ", 不影响奖金。",
-    pay_headers=("提点比例", "提成奖金", "销售单项奖", "季度优异奖"),
+    pay_lines=(PayLine("提点比例", "commission_rate", money=False),
+               PayLine("提成奖金", "commission"), PayLine("销售单项奖", "sales_prize"),
+               PayLine("季度优异奖", "quarter_prize", history=True)),
+    history_rules=(HistoryRule("quarter_prize", "quarter_prize", table="quarter_prizes"),),
     params=PARAMS,
     tables=TABLES,
     score_bins=("<60", "[60,75)", "[75,90)", "≥90"),

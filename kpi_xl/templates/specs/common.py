@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kpi_xl.templates.model import Input, SampleRow
+from kpi_xl.templates.model import Input, Param, SampleRow
 
 FMT_MONEY = "¥#,##0.00"
 FMT_RATE = "0.0%"
@@ -19,6 +19,18 @@ ID = Input("id", "工号", "id")
 NAME = Input("name", "姓名", "name")
 TEAM = Input("team", "团队", "team")
 """Filled by the sample generator from the roster (never through ``sample``)."""
+
+LOSS = Input("loss", "扣款(赔偿损失)", "money", optional=True,
+             note="因本人原因给公司造成经济损失、按劳动合同约定从工资中扣除的赔偿 (元); 空白 = 0。"
+                  "每月扣除部分不得超过当月工资的 20%, 扣除后不得低于最低工资 (刷新时自动把关)",
+             sample=lambda r: {5: 150, 8: 2000}.get(r.index))
+"""The loss deduction 《工资支付暂行规定》§16 caps (every template; blank = 0)."""
+
+MIN_WAGE = Param("min_wage", "最低工资", None, FMT_MONEY,
+                 "当地月最低工资标准 (元); 空白 = 不检查。填写后, 扣款后低于此数时按此数发放"
+                 "并在 工资 表备注“低于最低工资”。",
+                 defined_name="最低工资")
+"""The local monthly minimum wage (blank until HR fills it)."""
 
 
 def ready_rate(item: str, every: int = 5) -> object:

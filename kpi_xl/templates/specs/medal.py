@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from kpi_xl.templates.model import Calc, Grade, Input, Item, Param, Table, Template
+from kpi_xl.templates.model import Calc, Grade, Input, Item, Param, PayLine, Table, Template
 from kpi_xl.templates.specs.common import (
     FMT_MONEY,
     FMT_RATE,
     ID,
+    LOSS,
+    MIN_WAGE,
     NAME,
     TEAM,
     drawn,
@@ -18,11 +20,11 @@ INPUTS = (
     Input("plan", "计划销售额", "money", sample=lambda r: r.uniform(50_000, 180_000, 1_000)),
     Input("actual", "实际销售额", "money",
           sample=lambda r: round(r.num("plan") * float(r.item("completion")), 2)),
-    Input("consults", "咨询人数", "count",
+    Input("consults", "咨询人数", "count", optional=True,
           sample=lambda r: r.denominator(r.num("paid"), "conversion")),
     Input("paid", "最终下单付款人数", "count",
           sample=lambda r: r.denominator(r.num("actual"), "aov")),
-    Input("conversion_in", "最终咨询付款转化率(可直接填)", "rate",
+    Input("conversion_in", "最终咨询付款转化率(可直接填)", "rate", optional=True,
           note="后台有现成的转化率就填这里; 否则留空, 按 最终下单付款人数/咨询人数 计算",
           sample=ready_ratio("paid", "consults")),
     Input("received", "总接待客户数", "count", sample=lambda r: r.uniform(400, 1_400)),
@@ -31,6 +33,7 @@ INPUTS = (
     Input("response", "平均响应时间(秒)", "seconds", sample=drawn("response")),
     Input("late", "迟到早退次数", "count", note="值班人员按规定工作时间全勤出勤填 0",
           sample=drawn("attendance")),
+    LOSS,
 )
 
 ITEMS = (
@@ -98,7 +101,7 @@ TEMPLATE = Template(
     grades=(Grade("金牌客服", 90), Grade("银牌客服", 80), Grade("铜牌客服", 70),
             Grade("未达标", None)),
     grade_assumption="原表只有金牌 [90,100]、银牌 [80,90)、铜牌 [70,80); 低于 70 记为“未达标”。",
-    pay_headers=("基础绩效薪资",),
+    pay_lines=(PayLine("基础绩效薪资", "medal_pay"),),
     tables=(
         Table("medal_pay", "基础绩效分数薪资表", ("客服等级", "基础绩效薪资 (元)"),
               (("金牌客服", None), ("银牌客服", None), ("铜牌客服", None), ("未达标", 0)),
@@ -110,7 +113,8 @@ TEMPLATE = Template(
               assumption="原表此表文字错乱; 按最接近的读法整理, 仅作说明, 不参与计算。"),
     ),
     params=(Param("late_note", "出勤记录来源", "观察记录", "General", "出勤率按观察记录填写迟到早退"
-                                                            "次数"),),
+                                                            "次数"),
+            MIN_WAGE),
     teams=("客服一组", "客服二组", "夜班组"),
     posts=("售前客服",),
 )

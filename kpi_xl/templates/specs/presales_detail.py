@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from kpi_xl.templates.model import Calc, Grade, Input, Item, Param, Template
+from kpi_xl.templates.model import Calc, Grade, HistoryRule, Input, Item, Param, PayLine, Template
 from kpi_xl.templates.specs.common import (
     FMT_MONEY,
     FMT_POINTS,
     FMT_RATE,
     ID,
+    LOSS,
+    MIN_WAGE,
     NAME,
     TEAM,
     drawn,
@@ -21,11 +23,11 @@ INPUTS = (
     ID, NAME, TEAM,
     Input("sales", "个人销售额", "money", note="本人落实且付款的销售额 (元); 绩效分相同时按此排名",
           sample=lambda r: r.uniform(50_000, 260_000, 100)),
-    Input("consults", "询单人数", "count",
+    Input("consults", "询单人数", "count", optional=True,
           sample=lambda r: r.denominator(r.num("orders"), "conversion")),
     Input("orders", "下单人数", "count",
           sample=lambda r: max(1, round(r.num("sales") / (260 * float(r.item("aov_relative")))))),
-    Input("conversion_in", "询单转化率(可直接填)", "rate",
+    Input("conversion_in", "询单转化率(可直接填)", "rate", optional=True,
           note="后台有现成的转化率就填这里; 否则留空, 按 下单人数/询单人数 计算",
           sample=ready_ratio("orders", "consults")),
     Input("received", "接待人数", "count", sample=lambda r: r.uniform(500, 1_600)),
@@ -45,6 +47,7 @@ INPUTS = (
               1.38 if r.index % 9 == 4 else 1.0)), 1)),
     Input("praise", "点名表扬次数", "count", sample=occasional({1: 1, 8: 2, 14: 1})),
     Input("overtime", "主动非工作时间处理次数", "count", sample=occasional({0: 1, 10: 2})),
+    LOSS,
 )
 
 ITEMS = (
@@ -130,6 +133,7 @@ PARAMS = (
     Param("promotion_months", "晋升: 连续月数", 3, "0", "连续 3 个月达到中级或高级客服分值, 升职加"
                                                   "薪 (刷新时按 历史 表提示)"),
     Param("promotion_grades", "晋升: 等级", "中级客服,高级客服", "General"),
+    MIN_WAGE,
 )
 
 TEMPLATE = Template(
@@ -149,7 +153,9 @@ TEMPLATE = Template(
     grade_open_top=True,
     grade_assumption="原表提到“中级或高级客服分值要求”但未给分值; 沿用淘宝客服表 (S1) 的分段, "
                      "加分后可超过 100, 故最高档写作 ≥90。",
-    pay_headers=("绩效奖金",),
+    pay_lines=(PayLine("绩效奖金", "pool_share"),),
+    history_rules=(HistoryRule("promotion", "run", flag="晋升", times="promotion_months",
+                               grades="promotion_grades"),),
     params=PARAMS,
     teams=("售前一组", "售前二组", "售前三组"),
     posts=("售前客服",),

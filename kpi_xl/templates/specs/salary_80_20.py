@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from kpi_xl.templates.model import Calc, Grade, Input, Item, Param, Template
-from kpi_xl.templates.specs.common import FMT_MONEY, ID, NAME, TEAM, drawn
+from kpi_xl.templates.model import Calc, Grade, Input, Item, Param, PayLine, Template
+from kpi_xl.templates.specs.common import FMT_MONEY, ID, LOSS, MIN_WAGE, NAME, TEAM, drawn
 
 LEVEL_NOTE = "各档分值原表未给出, 为假设 (最好档 100, 最差档 0), 可在 C 列修改。"
 
@@ -86,6 +86,7 @@ INPUTS = (
     *(q[0] for q in QUALITATIVE[:3]),
     Input("discipline", "迟到早退旷工请假次数", "count", sample=drawn("discipline")),
     *(q[0] for q in QUALITATIVE[3:]),
+    LOSS,
 )
 
 ITEMS = (*(q[1] for q in QUALITATIVE[:3]), DISCIPLINE, *(q[1] for q in QUALITATIVE[3:]))
@@ -94,6 +95,8 @@ CALCS = (
     Calc("target", "目标工资", "{emp:target}", "lookup", FMT_MONEY),
     Calc("coefficient", "KPI考核系数", "ROUND({c:score}/100,4)", "pay", "0.00%"),
     Calc("pay", "工资", 'KPI_PAY("80/20",{c:target},{c:score},{p:fixed_share})', "pay", FMT_MONEY),
+    Calc("fixed_part", "目标工资80%部分", "ROUND({c:target}*{p:fixed_share},2)", "pay", FMT_MONEY),
+    Calc("kpi_part", "KPI工资20%部分", "ROUND({c:pay}-{c:fixed_part},2)", "pay", FMT_MONEY),
 )
 
 TEMPLATE = Template(
@@ -110,11 +113,14 @@ TEMPLATE = Template(
     grades=(Grade("优秀", 90), Grade("良好", 80), Grade("合格", 60), Grade("待改进", None)),
     grade_assumption="原表没有等级; 为统计设 优秀 ≥90、良好 [80,90)、合格 [60,80)、待改进 <60, 不影"
                      "响工资。",
-    pay_headers=("目标工资", "KPI考核系数", "目标工资80%部分", "KPI工资20%部分"),
+    pay_lines=(PayLine("目标工资", "target", money=False),
+               PayLine("KPI考核系数", "coefficient", money=False),
+               PayLine("目标工资80%部分", "fixed_part"), PayLine("KPI工资20%部分", "kpi_part")),
     params=(
         Param("fixed_share", "固定部分比例", 0.8, "0%", "工资 = 目标工资 × 80% + 目标工资 × 20% × K"
                                                   "PI考核系数",
               defined_name="固定比例"),
+        MIN_WAGE,
     ),
     roster=(Input("target", "目标工资", "money",
                   sample=lambda r: (4000, 4500, 5000, 5500, 6000)[r.index % 5]),),

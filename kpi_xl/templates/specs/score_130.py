@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from kpi_xl.templates.model import Calc, Grade, Input, Item, Param, Template
+from kpi_xl.templates.model import Calc, Grade, Input, Item, Param, PayLine, Template
 from kpi_xl.templates.specs.common import (
     FMT_MONEY,
     FMT_POINTS,
     FMT_RATE,
     FMT_SCORE,
     ID,
+    LOSS,
+    MIN_WAGE,
     NAME,
     QUALITY_LEVELS,
     TEAM,
@@ -40,8 +42,8 @@ QUALITY = (
 INPUTS = (
     ID, NAME, TEAM,
     QUALITY[0][0],
-    Input("refund_in", "退款率(可直接填)", "rate", note="后台有现成退款率就填这里; 否则按 退款订单"
-                                                 "数/成交订单数",
+    Input("refund_in", "退款率(可直接填)", "rate", optional=True,
+          note="后台有现成退款率就填这里; 否则按 退款订单数/成交订单数",
           sample=lambda r: round(float(r.item("refund")), 4) if r.every(4) else None),
     Input("refunds", "退款订单数", "count",
           sample=lambda r: r.numerator(r.num("orders"), "refund")),
@@ -58,6 +60,7 @@ INPUTS = (
     Input("praise", "客户表扬次数", "count", sample=occasional({1: 1, 5: 2, 14: 1})),
     Input("outstanding", "表现突出加分", "points", note="工作态度、进步快、学习能力强等, 加 2–5 分",
           sample=occasional({0: 3, 10: 2})),
+    LOSS,
 )
 
 ITEMS = (
@@ -84,6 +87,7 @@ CALCS = (
     Calc("praise_bonus", "表扬加分", "{c:praise}*{p:praise_points}", "adjust", FMT_POINTS),
     Calc("outstanding_bonus", "表现突出加分", "{c:outstanding}", "adjust", FMT_POINTS),
     Calc("score", "得分", "MAX(0,MIN({p:total},SUM({points})+SUM({adj})))", "score", FMT_SCORE),
+    Calc("base_salary", "基本工资", "{emp:base_salary}", "pay", FMT_MONEY),
     Calc("bonus", "KPI考核奖金",
          'KPI_PAY("按分",{p:bonus_total},{c:score},{p:total},{p:threshold})',
          "pay", FMT_MONEY),
@@ -103,6 +107,7 @@ PARAMS = (
     Param("absent_rule", "旷工扣分", "每次-10", notation="deduct"),
     Param("low_review_rule", "低质评价扣分", "每次-5", notation="deduct"),
     Param("praise_points", "客户表扬 (每次加分)", 2, "0"),
+    MIN_WAGE,
 )
 
 TEMPLATE = Template(
@@ -121,7 +126,7 @@ TEMPLATE = Template(
     grade_assumption="原表只规定低于总分 70% (130 × 70% = 91 分) 考核不合格; 等级只分 合格 / 不合格"
                      "。"
                      "改总分或比例时请同时改此分数线。",
-    pay_headers=("基本工资", "KPI考核奖金"),
+    pay_lines=(PayLine("基本工资", "base_salary"), PayLine("KPI考核奖金", "bonus")),
     params=PARAMS,
     roster=(Input("base_salary", "基本工资", "money",
                   sample=lambda r: (2800, 3000, 3200, 3500)[r.index % 4]),),

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
-from kpi_xl.templates.model import Calc, Grade, Input, Item, Param, Table, Template
+from kpi_xl.templates.model import (
+    Calc,
+    Grade,
+    HistoryRule,
+    Input,
+    Item,
+    Param,
+    PayLine,
+    Table,
+    Template,
+)
 from kpi_xl.templates.specs.common import (
     FMT_MONEY,
     FMT_POINTS,
     FMT_RATE,
     ID,
+    LOSS,
+    MIN_WAGE,
     NAME,
     SATISFACTION_LEVELS,
     TEAM,
@@ -21,21 +33,22 @@ INPUTS = (
     Input("plan", "计划销售额", "money", sample=lambda r: r.uniform(60_000, 200_000, 1_000)),
     Input("actual", "实际销售额", "money",
           sample=lambda r: round(r.num("plan") * float(r.item("completion")), 2)),
-    Input("consults", "咨询人数", "count",
+    Input("consults", "咨询人数", "count", optional=True,
           sample=lambda r: r.denominator(r.num("orders"), "conversion")),
     Input("orders", "最终下单人数", "count",
           sample=lambda r: r.denominator(r.num("actual"), "aov")),
-    Input("conversion_in", "询单转化率(可直接填)", "rate",
+    Input("conversion_in", "询单转化率(可直接填)", "rate", optional=True,
           note="后台有现成的询单转化率就填这里 (47% 或 0.47); 否则留空, 按 最终下单人数/咨询人数 计"
                "算",
           sample=ready_ratio("orders", "consults")),
-    Input("aov_in", "客单价(可直接填)", "money",
+    Input("aov_in", "客单价(可直接填)", "money", optional=True,
           note="后台有现成的客单价就填这里; 否则留空, 按 实际销售额/最终下单人数 计算",
           sample=ready_ratio("actual", "orders", every=7, digits=2)),
-    Input("received", "总接待客户数", "count", sample=lambda r: r.uniform(400, 1_500)),
-    Input("replied", "回复过的旺旺数", "count",
+    Input("received", "总接待客户数", "count", optional=True,
+          sample=lambda r: r.uniform(400, 1_500)),
+    Input("replied", "回复过的旺旺数", "count", optional=True,
           sample=lambda r: r.numerator(r.num("received"), "reply")),
-    Input("reply_in", "回复率(可直接填)", "rate",
+    Input("reply_in", "回复率(可直接填)", "rate", optional=True,
           note="后台有现成的回复率就填这里; 否则留空, 按 回复过的旺旺数/总接待客户数 计算",
           sample=ready_ratio("replied", "received", every=6)),
     Input("response", "平均响应时间(秒)", "seconds", sample=drawn("response")),
@@ -49,6 +62,7 @@ INPUTS = (
     Input("bad_reviews", "差评数", "count", sample=occasional({4: 1, 13: 1})),
     Input("full_attendance", "全勤(是/否)", "yesno",
           sample=lambda r: "否" if r.index % 7 == 2 else "是"),
+    LOSS,
 )
 
 ITEMS = (
@@ -105,6 +119,18 @@ CALCS = (
     Calc("reply", "旺旺回复率", "KPI_RATE({c:reply_in},{c:replied},{c:received})", "value",
          FMT_RATE),
     Calc("bad_review", "差评扣分", "-{c:bad_reviews}*{p:bad_review_points}", "adjust", FMT_POINTS),
+    Calc("salary", "薪资", "{p:salary}", "pay", FMT_MONEY),
+    Calc("post_bonus", "岗位奖金", "KPI_TIER({c:grade},{p:post_bonus})", "pay", FMT_MONEY),
+    Calc("meal", "餐补", "{p:meal}", "pay", FMT_MONEY),
+    Calc("attendance_bonus", "全勤奖", 'IF({c:full_attendance}="是",{p:attendance_bonus},0)',
+         "pay", FMT_MONEY),
+    Calc("team_pool", "团队超额奖金池",
+         "ROUND({p:team_rate}*MAX(0,SUMIF({col:team},{c:team},{col:actual})"
+         "-IF(SUMIF({t:team_target:1},{c:team},{t:team_target:2})>0,"
+         "SUMIF({t:team_target:1},{c:team},{t:team_target:2}),"
+         "SUMIF({col:team},{c:team},{col:plan}))),2)", "pay", FMT_MONEY, width=14),
+    Calc("team_bonus", "团队超额奖金", "KPI_SHARE({col:team_pool},{col:actual},{col:team})", "pay",
+         FMT_MONEY, array=True, guard=False, width=13),
 )
 
 PARAMS = (
@@ -124,9 +150,7 @@ PARAMS = (
           "团队实际销售额超过团队目标的部分 × 本比例, 按个人销售额占团队销售额的比例分给团队全体成"
           "员。",
           defined_name="团队超额比例"),
-    Param("min_wage", "最低工资", None, FMT_MONEY,
-          "原表未给出; 空白 = 不检查。填写后, 应发工资低于此数时在 异常 表提示。",
-          defined_name="最低工资"),
+    MIN_WAGE,
     Param("eliminate_below", "淘汰分数线", 70, "0", "KPI 得分低于此分记一次", defined_name="淘汰分"
                                                                              "数线"),
     Param("eliminate_times", "淘汰次数", 2, "0", "原表: 两次低于70分, 淘汰。第一次标“淘汰预警”。"),
@@ -139,7 +163,8 @@ PARAMS = (
 TABLES = (
     Table("team_target", "团队目标销售额", ("团队", "团队目标销售额"),
           tuple((None, None) for _ in range(6)), formats=("@", FMT_MONEY),
-          assumption="原表未给团队目标; 某团队不在本表时, 目标 = 该团队成员计划销售额之和。"),
+          assumption="原表未给团队目标; 某团队不在本表时, 目标 = 该团队成员计划销售额之和。",
+          sample_rows=(("售前一组", 1_000_000),)),
     Table("sales_brackets", "销售额A(万) 档位", ("销售额A", "金额 (元)"),
           (("A≤8万", None), ("8万<A≤12万", None), ("12万<A≤16万", None), ("A>16万", None)),
           formats=("@", FMT_MONEY),
@@ -161,7 +186,12 @@ TEMPLATE = Template(
     calcs=CALCS,
     grades=(Grade("高级客服", 90), Grade("中级客服", 80), Grade("初级客服", 70),
             Grade("不合格", None)),
-    pay_headers=("薪资", "岗位奖金", "餐补", "全勤奖", "团队超额奖金"),
+    pay_lines=(PayLine("薪资", "salary"), PayLine("岗位奖金", "post_bonus"),
+               PayLine("餐补", "meal"), PayLine("全勤奖", "attendance_bonus"),
+               PayLine("团队超额奖金", "team_bonus")),
+    history_rules=(HistoryRule("elimination", "elimination", flag="淘汰", warning="淘汰预警",
+                               threshold="eliminate_below", times="eliminate_times",
+                               window="eliminate_window"),),
     params=PARAMS,
     tables=TABLES,
     teams=("售前一组", "售前二组", "售前三组"),
