@@ -72,6 +72,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     embed = commands.add_parser("lite-embed", help="把 xlwings Lite 代码写入工作簿")
     embed.add_argument("book", help="工作簿 .xlsx")
+
+    refresh = commands.add_parser("refresh", help="刷新工资表 (recalculate, fill 工资/明细/历史/"
+                                                  "异常/概览, save)")
+    refresh.add_argument("book", help="工作簿 .xlsx/.xlsm")
+    refresh.add_argument("--month", default=None, help="考核月份 YYYY-MM (默认: 考核!B2)")
+    refresh.add_argument("--json", action="store_true",
+                         help="把工资行以 JSON 输出 (print the 工资 rows as JSON)")
+
+    imports = commands.add_parser("import", help="从平台导出填写考核表 (fill 考核 from a "
+                                                 "platform export)")
+    imports.add_argument("book", help="工作簿 .xlsx")
+    imports.add_argument("export", help="平台导出 .csv/.xlsx (赤兔, 千牛 …)")
+    imports.add_argument("--dry-run", action="store_true", help="只报告, 不写入 (report only)")
+    imports.add_argument("--json", action="store_true", help="以 JSON 输出报告")
+
+    demo = commands.add_parser("demo", help="示例: 淘宝客服表一个月 + 6 个月历史, 刷新并汇总")
+    demo.add_argument("--out", default="out", help="输出目录 (default: ./out)")
     return parser
 
 
@@ -109,11 +126,47 @@ def _lite_embed(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def _refresh(arguments: argparse.Namespace) -> int:
+    from kpi_xl.workbook.refresh import refresh_file
+
+    result = refresh_file(arguments.book, arguments.month)
+    if arguments.json:
+        print(result.to_json())
+    else:
+        print(f"已刷新 {arguments.book}: {result.month}, {len(result.agents)} 人, "
+              f"应发工资合计 {result.total} 元 (refreshed)")
+    if result.issues:
+        print(f"异常 {result.issues} 条, 待核 {result.on_hold} 人: 见 异常 表 "
+              f"({result.issues} issues listed on 异常)", file=sys.stderr)
+    for sheet in result.skipped:
+        print(f"工作簿没有 {sheet} 表, 未写入 (sheet missing, skipped)", file=sys.stderr)
+    return 0
+
+
+def _demo(arguments: argparse.Namespace) -> int:
+    from kpi_xl.demo import run_demo, summary_table
+
+    path, result = run_demo(arguments.out)
+    print(f"示例工作簿 (sample workbook): {path}  —  {result.template_id}, {result.month}")
+    print("\n".join(summary_table(result)))
+    return 0
+
+
+def _import(arguments: argparse.Namespace) -> int:
+    from kpi_xl.importer import import_export
+
+    report = import_export(arguments.book, arguments.export, dry_run=arguments.dry_run)
+    print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) if arguments.json
+          else "\n".join(report.lines()))
+    return report.exit_code
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = build_parser().parse_args(argv)
     if arguments.command == "fn":
         return run_function(arguments.name, arguments.arguments)
-    handlers = {"new": _new, "recalc": _recalc, "lite-embed": _lite_embed}
+    handlers = {"new": _new, "recalc": _recalc, "lite-embed": _lite_embed, "refresh": _refresh,
+                "import": _import, "demo": _demo}
     try:
         return handlers[arguments.command](arguments)
     except (KpiError, ValueError, OSError) as error:

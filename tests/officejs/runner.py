@@ -37,10 +37,23 @@ def _load_module(request: dict) -> types.ModuleType:
     return importlib.import_module(request.get("module", "kpi_xl.udfs"))
 
 
+async def _run_script(request: dict) -> dict:
+    """Run an ``@script`` on ``xw.Book(json=payload)`` as xlwings Lite does; the actions."""
+    import xlwings as xw
+    from xlwings import server
+
+    module = _load_module(request)
+    book = xw.Book(json=request["payload"])
+    await server.custom_scripts_call(module, request["script"], typehint_to_value={xw.Book: book})
+    return {"actions": book.json()["actions"]}
+
+
 async def _answer(request: dict) -> dict:
     import xlwings
     from xlwings import server
 
+    if "script" in request:
+        return await _run_script(request)
     module = _load_module(request)
     answer: dict = {"meta": server.custom_functions_meta(module), "results": []}
     for call in request.get("calls", []):

@@ -1,0 +1,81 @@
+"""Read and write an xlwings Book for the payroll refresh — one module for both xlwings paths.
+
+Classic xlwings (a workbook open in desktop Excel, ``xw.Book.caller()``) and xlwings Lite (a
+snapshot ``xw.Book(json=…)`` whose writes become actions the add-in applies) share this: each
+sheet is read as values with :attr:`used_range` (error values kept as text such as ``#N/A``),
+the pure core (:mod:`kpi_xl.payroll`) computes, and the rows are written back with
+``range.value = rows`` after the old rows are cleared. Nothing here knows a rule or a number.
+No file, subprocess or thread: Lite has none.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kpi_xl.payroll import PayrollResult, compute_payroll, detect_template, excel_value
+from kpi_xl.payroll.grid import Grid
+from kpi_xl.templates.layout import INPUT_SHEETS
+
+READ_OPTIONS = {"ndim": 2, "err_to_str": True}
+
+
+def read_sheet(sheet: Any) -> Grid:
+    """One sheet's values as a grid, positioned where the used range starts."""
+    used = sheet.used_range
+    values = used.options(**READ_OPTIONS).value or []
+    top, left = used.row, used.column
+    grid: Grid = {}
+    for r, row in enumerate(values):
+        for c, value in enumerate(row):
+            if value is not None and value != "":
+                grid[(top + r, left + c)] = value
+    return grid
+
+
+def read_book(book: Any) -> dict[str, Grid]:
+    """Every sheet of the book as a grid (name → grid)."""
+    return {sheet.name: read_sheet(sheet) for sheet in book.sheets}
+
+
+def last_row(sheet: Any) -> int:
+    used = sheet.used_range
+    return used.row + used.shape[0] - 1
+
+
+def write_result(book: Any, result: PayrollResult) -> None:
+    """Write 工资, 明细, 历史, 异常 (rows below the header) and the 概览 blocks.
+
+    Input sheets (说明, 规则, 员工, 考核) are never written. A sheet the workbook lacks is
+    skipped (an older workbook without 明细).
+    """
+    names = {sheet.name for sheet in book.sheets}
+    for write in result.writes:
+        if write.sheet not in names or write.sheet in INPUT_SHEETS:
+            continue
+        sheet = book.sheets[write.sheet]
+        bottom = max(last_row(sheet), write.first_row)
+        sheet.range((write.first_row, 1), (bottom, write.width)).clear_contents()
+        if write.rows:
+            sheet.range((write.first_row, 1)).value = [
+                [excel_value(value) for value in row] for row in write.rows]
+    if "概览" in names:
+        sheet = book.sheets["概览"]
+        for (top, left), rows in result.overview_blocks():
+            sheet.range((top, left)).value = [[excel_value(v) for v in row] for row in rows]
+
+
+def refresh_book(book: Any, month: str | None = None) -> PayrollResult:
+    """Read the book, compute the month's payroll, write the results; returns the result."""
+    sheets = read_book(book)
+    template = detect_template(sheets)
+    result = compute_payroll(template, sheets, month)
+    write_result(book, result)
+    return result
+
+
+def summary(result: PayrollResult) -> str:
+    """The short message shown after a refresh."""
+    flags = result.flag_counts()
+    shown = ", ".join(f"{flag} {count}" for flag, count in sorted(flags.items()))
+    return (f"{result.month} 工资已刷新: {len(result.agents)} 人, 应发合计 {result.total} 元"
+            f"{'; ' + shown if shown else ''}; 异常 {result.issues} 条 (见 异常 表)")

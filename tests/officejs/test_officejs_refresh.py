@@ -1,0 +1,100 @@
+"""The xlwings Lite refresh button: ``refresh_payroll`` run through xlwings' own script dispatch
+on ``xw.Book(json=payload)``, from the generated Lite main.py, gives actions that — applied to
+the workbook — equal the headless refresh cell by cell.
+
+PolyForm Noncommercial: this folder alone runs ``xlwings.server`` (see README, Licences).
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from kpi_xl.core.errors import KpiError
+from kpi_xl.lite import DEFAULT_OUT
+from kpi_xl.templates import new_month
+from kpi_xl.workbook.headless import compute_book
+from kpi_xl.workbook.refresh import refresh_file
+from kpi_xl.workbook.xlsx import read_book
+
+pytestmark = pytest.mark.officejs
+
+MAIN_PY = DEFAULT_OUT / "main.py"
+
+
+def _payload(path) -> tuple[dict, list[str]]:
+    """What the Lite add-in sends: every sheet's values (computed), "" for empty cells."""
+    computed = compute_book(path)
+    sheets, names = [], []
+    for name in computed.book.sheets:
+        values = computed.values(name)
+        rows = max((r for r, _ in values), default=1)
+        cols = max((c for _, c in values), default=1)
+        grid = [["" for _ in range(cols)] for _ in range(rows)]
+        for (r, c), value in values.items():
+            if isinstance(value, KpiError):
+                value = value.code
+            grid[r - 1][c - 1] = "" if value is None else value
+        sheets.append({"name": name, "values": grid, "pictures": [], "tables": []})
+        names.append(name)
+    payload = {"client": "Office.js", "version": "0.37.8",
+               "book": {"name": path.name, "active_sheet_index": 4, "selection": "H2"},
+               "names": [], "sheets": sheets}
+    return payload, names
+
+
+def _apply(payload: dict, actions: list[dict]) -> dict[str, dict[tuple[int, int], object]]:
+    """The sheets after the add-in applied the actions (1-based cells, blanks dropped)."""
+    grids = {}
+    for sheet in payload["sheets"]:
+        grids[sheet["name"]] = {(r + 1, c + 1): v for r, row in enumerate(sheet["values"])
+                                for c, v in enumerate(row) if v != ""}
+    names = [sheet["name"] for sheet in payload["sheets"]]
+    for action in actions:
+        if action["func"] not in ("rangeClearContents", "setValues"):
+            continue
+        grid = grids[names[action["sheet_position"]]]
+        top, left = action["start_row"] + 1, action["start_column"] + 1
+        if action["func"] == "rangeClearContents":
+            for r in range(top, top + action["row_count"]):
+                for c in range(left, left + action["column_count"]):
+                    grid.pop((r, c), None)
+        else:
+            for i, row in enumerate(action["values"]):
+                for j, value in enumerate(row):
+                    grid.pop((top + i, left + j), None)
+                    if value not in ("", None):
+                        grid[(top + i, left + j)] = value
+    return grids
+
+
+def test_lite_script_equals_the_headless_refresh(officejs, tmp_path) -> None:
+    book = new_month("taobao-cs", tmp_path / "lite.xlsx", sample=True, history_months=3,
+                     agents=12)
+    headless = tmp_path / "headless.xlsx"
+    shutil.copy(book, headless)
+    payload, _ = _payload(book)
+
+    answer = officejs({"source_path": str(MAIN_PY), "script": "refresh_payroll",
+                       "payload": payload})
+    actions = answer["actions"]
+    assert {a["func"] for a in actions} >= {"rangeClearContents", "setValues", "alert"}
+    written = {payload["sheets"][a["sheet_position"]]["name"] for a in actions
+               if a["func"] == "setValues"}
+    assert written == {"工资", "明细", "历史", "概览"}  # 异常 is empty: cleared only
+    after = _apply(payload, actions)
+
+    result = refresh_file(headless)
+    stored = read_book(headless)
+    for sheet in ("工资", "明细", "历史", "异常", "概览"):
+        expected = {cell: value for cell, value in stored.sheets[sheet].values.items()
+                    if cell[0] >= 5}
+        got = {cell: value for cell, value in after[sheet].items() if cell[0] >= 5}
+        assert got == expected, sheet
+    pay = {cell: v for cell, v in after["工资"].items() if cell[0] >= 5}
+    assert len({r for r, _ in pay}) == 12 + 1  # the agents and 合计
+    assert pay[(5 + 12, 1)] == "合计"
+    assert pay[(5 + 12, result.pay_headers.index("应发工资") + 1)] == float(result.total)
+    alert = next(a for a in actions if a["func"] == "alert")
+    assert "工资已刷新" in alert["args"][0]
