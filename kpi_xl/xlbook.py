@@ -14,7 +14,7 @@ from typing import Any
 
 from kpi_xl.payroll import PayrollResult, compute_payroll, detect_template, excel_value
 from kpi_xl.payroll.grid import Grid
-from kpi_xl.templates.layout import INPUT_SHEETS
+from kpi_xl.templates.layout import INPUT_SHEETS, OVERVIEW
 
 READ_OPTIONS = {"ndim": 2, "err_to_str": True}
 
@@ -58,8 +58,8 @@ def write_result(book: Any, result: PayrollResult) -> None:
         if write.rows:
             sheet.range((write.first_row, 1)).value = [
                 [excel_value(value) for value in row] for row in write.rows]
-    if "概览" in names:
-        sheet = book.sheets["概览"]
+    if OVERVIEW in names:
+        sheet = book.sheets[OVERVIEW]
         for (top, left), rows in result.overview_blocks():
             sheet.range((top, left)).value = [[excel_value(v) for v in row] for row in rows]
 

@@ -7,6 +7,8 @@ turn it into a real Excel error value.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 EXCEL_ERROR_CODES = frozenset(
     {
         "#NULL!",
@@ -85,3 +87,12 @@ class InputErrorValue(ValueProblem):
             f"input is the error value {excel_code}; fix the source cell first",
             code=excel_code if excel_code in EXCEL_ERROR_CODES else "#VALUE!",
         )
+
+
+@dataclass(frozen=True)
+class CellProblem:
+    """A problem HR fixes in one cell: sheet, A1 address (``"C5"``) and the message."""
+
+    sheet: str
+    cell: str
+    message: str

@@ -17,12 +17,13 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from kpi_xl.core import history as core_history
+from kpi_xl.core.errors import CellProblem as Problem
 from kpi_xl.core.errors import KpiError, ValueProblem
-from kpi_xl.core.money import MoneyColumn, to_money
+from kpi_xl.core.money import CENT, MoneyColumn, to_money
 from kpi_xl.core.notation import parse_rule
 from kpi_xl.core.pay import FLAG_MINIMUM_WAGE, FLAG_OVER_20, apply_wage_law
 from kpi_xl.core.tiers import evaluate, explain
-from kpi_xl.core.values import Kind, read_cell
+from kpi_xl.core.values import Kind, read_cell, shown_decimal
 from kpi_xl.payroll.grid import (
     Grid,
     GridLike,
@@ -45,41 +46,30 @@ from kpi_xl.payroll.history import HistoryRow, apply_rules, merge, read_history
 from kpi_xl.payroll.result import ON_HOLD, TOTAL, AgentPay, PayrollResult, SheetRows
 from kpi_xl.payroll.rules import RULES, RuleBook
 from kpi_xl.templates.layout import (
+    ASSESSMENT,
+    DETAIL,
     DETAIL_HEADERS,
     FIRST_ROW,
+    GUIDE,
     HEADER_ROW,
+    HISTORY,
     HISTORY_HEADERS,
     ISSUE_HEADERS,
+    ISSUES,
     MONTH_LABEL,
+    OVERVIEW,
     OVERVIEW_BLOCKS,
+    PAY,
     PAY_LEAD,
     PAY_TAIL,
+    ROSTER,
     TEAM_ROWS,
     TEMPLATE_ID_LABEL,
 )
 from kpi_xl.templates.model import Template
 from kpi_xl.templates.specs import TEMPLATES
 
-ASSESSMENT = "考核"
-ROSTER = "员工"
-PAY = "工资"
-DETAIL = "明细"
-HISTORY = "历史"
-ISSUES = "异常"
-OVERVIEW = "概览"
-GUIDE = "说明"
-
 NUMERIC_KINDS = frozenset({"money", "count", "rate", "seconds", "hours", "points", "score"})
-CENT = Decimal("0.01")
-
-
-@dataclass(frozen=True)
-class Problem:
-    """A problem found by the recalc (headless): sheet, A1 cell, message."""
-
-    sheet: str
-    cell: str
-    message: str
 
 
 @dataclass
@@ -460,7 +450,7 @@ def _overview(template: Template, grid: Grid, agents: list[AgentPay]) -> dict[tu
     for agent in agents:
         if isinstance(agent.score, float) and not is_blank(agent.team):
             teams.setdefault(str(agent.team), []).append(agent.score)
-    averages = [(team, float((Decimal(repr(sum(v))) / len(v)).quantize(CENT, ROUND_HALF_UP)))
+    averages = [(team, float((shown_decimal(sum(v)) / len(v)).quantize(CENT, ROUND_HALF_UP)))
                 for team, v in teams.items()][:TEAM_ROWS]
     blocks = [
         [(g.label, grades.count(g.label)) for g in template.grades],

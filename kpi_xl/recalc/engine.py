@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from kpi_xl.core.errors import CellProblem as Problem
 from kpi_xl.core.errors import KpiError
 from kpi_xl.recalc.block import BLANK, ERR, NUM, Block, NotComputable, error
 from kpi_xl.recalc.compile import Group, array_work, build_groups, split_rows
@@ -27,14 +28,6 @@ from kpi_xl.workbook.model import BookData
 CIRCULAR = "循环引用 (circular reference)"
 CHUNK_ELEMENTS = 2_000_000
 """Rows evaluated at once are limited so that per-row arrays stay below this many elements."""
-
-
-@dataclass(frozen=True)
-class Problem:
-    sheet: str
-    cell: str
-    """A1 name of the cell, e.g. ``"C5"``."""
-    message: str
 
 
 @dataclass

@@ -6,10 +6,12 @@ fills 工资, 明细, 历史, 异常 and 概览), so neither guesses the other's
 
 from __future__ import annotations
 
-SHEETS = ("说明", "规则", "员工", "考核", "工资", "明细", "历史", "异常", "概览")
-INPUT_SHEETS = ("说明", "规则", "员工", "考核")
+GUIDE, RULES, ROSTER, ASSESSMENT = "说明", "规则", "员工", "考核"
+PAY, DETAIL, HISTORY, ISSUES, OVERVIEW = "工资", "明细", "历史", "异常", "概览"
+SHEETS = (GUIDE, RULES, ROSTER, ASSESSMENT, PAY, DETAIL, HISTORY, ISSUES, OVERVIEW)
+INPUT_SHEETS = (GUIDE, RULES, ROSTER, ASSESSMENT)
 """Sheets HR fills; the refresh never writes them."""
-OUTPUT_SHEETS = ("工资", "明细", "历史", "异常")
+OUTPUT_SHEETS = (PAY, DETAIL, HISTORY, ISSUES)
 """Sheets whose rows below the header the refresh replaces."""
 
 HEADER_ROW = 4
@@ -33,3 +35,12 @@ MONTH_LABEL = "考核月份"
 """考核!A2; the month is the cell to its right."""
 TEMPLATE_ID_LABEL = "模板编号:"
 """说明!A2 ends with ``模板编号: <id>``."""
+
+REFRESH_BUTTON = "刷新工资表"
+"""Name and caption of the refresh button shape on 工资 (added by :mod:`.button`)."""
+REFRESH_BUTTON_CELL = "H2"
+"""The 工资 cell the button covers and links to: selecting it runs the refresh."""
+REFRESH_BUTTON_LINK = f"{PAY}!{REFRESH_BUTTON_CELL}"
+"""The button's hyperlink location (a place in this document)."""
+REFRESH_BUTTON_SPEC = f"[{REFRESH_BUTTON}]{REFRESH_BUTTON_LINK}"
+"""``@script(button=...)`` of the xlwings Lite refresh in :mod:`kpi_xl.scripts`."""

@@ -11,7 +11,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from kpi_xl.recalc import Problem, RecalcResult, recalculate
+from kpi_xl.core.errors import CellProblem
+from kpi_xl.recalc import RecalcResult, recalculate
 from kpi_xl.workbook.model import BookData
 from kpi_xl.workbook.xlsx import XlsxEditor, read_book, workbook_lock
 
@@ -56,11 +57,15 @@ def recalc_file(path: str | os.PathLike[str], out: str | os.PathLike[str] | None
     return computed.result
 
 
+NOT_COMPUTABLE = "无法离线计算 (not computable headless): "
+
+
+def all_problems(result: RecalcResult) -> list[CellProblem]:
+    """Error cells, then formulas the engine could not compute (their message says so)."""
+    return [*result.problems, *(CellProblem(p.sheet, p.cell, NOT_COMPUTABLE + p.message)
+                                for p in result.not_computable)]
+
+
 def problem_lines(result: RecalcResult) -> list[str]:
     """One line per problem for HR: ``考核!K7: 单元格为空, 请填写数值 (…)``."""
-    def line(problem: Problem, prefix: str = "") -> str:
-        return f"{problem.sheet}!{problem.cell}: {prefix}{problem.message}"
-
-    return [line(p) for p in result.problems] + [
-        line(p, "无法离线计算 (not computable headless): ") for p in result.not_computable
-    ]
+    return [f"{p.sheet}!{p.cell}: {p.message}" for p in all_problems(result)]

@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import os
 
-from kpi_xl.payroll import PayrollResult, Problem, compute_payroll, detect_template, excel_value
-from kpi_xl.templates.layout import INPUT_SHEETS
-from kpi_xl.workbook.headless import compute_book, store_results
+from kpi_xl.payroll import PayrollResult, compute_payroll, detect_template, excel_value
+from kpi_xl.templates.layout import INPUT_SHEETS, OVERVIEW
+from kpi_xl.workbook.headless import all_problems, compute_book, store_results
 from kpi_xl.workbook.xlsx import XlsxEditor, workbook_lock
-
-OVERVIEW = "概览"
 
 
 def refresh_file(path: str | os.PathLike[str], month: str | None = None, *,
@@ -30,12 +28,8 @@ def refresh_file(path: str | os.PathLike[str], month: str | None = None, *,
     with workbook_lock(path, timeout=lock_timeout):
         computed = compute_book(path)
         sheets = {name: computed.values(name) for name in computed.book.sheets}
-        problems = [Problem(p.sheet, p.cell, p.message) for p in computed.result.problems]
-        problems += [Problem(p.sheet, p.cell, f"无法离线计算 (not computable headless): "
-                                              f"{p.message}")
-                     for p in computed.result.not_computable]
         template = detect_template(sheets)
-        result = compute_payroll(template, sheets, month, problems)
+        result = compute_payroll(template, sheets, month, all_problems(computed.result))
         editor = XlsxEditor(path)
         store_results(editor, computed)
         present = set(editor.sheet_names)
