@@ -65,6 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument("--sample", action="store_true", help="填入示例数据 (sample data)")
     new.add_argument("--history", type=int, default=0, help="示例历史月数 (with --sample)")
     new.add_argument("--agents", type=int, default=None, help="示例人数 (with --sample)")
+    new.add_argument("--no-lite", action="store_true",
+                     help="不写入 xlwings Lite 代码 (leave the Lite code out)")
 
     recalc = commands.add_parser("recalc", help="离线重算并保存 (compute every formula, save)")
     recalc.add_argument("book", help="工作簿 .xlsx/.xlsm")
@@ -72,6 +74,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     embed = commands.add_parser("lite-embed", help="把 xlwings Lite 代码写入工作簿")
     embed.add_argument("book", help="工作簿 .xlsx")
+    names = embed.add_mutually_exclusive_group()
+    names.add_argument("--lite-names", dest="lite_names", action="store_const", const=True,
+                       help="公式改写为 Lite 的存储形式 _xldudf_KPI_…( (Office.js spelling)")
+    names.add_argument("--classic-names", dest="lite_names", action="store_const", const=False,
+                       help="公式改回 KPI_…( (classic spelling)")
 
     refresh = commands.add_parser("refresh", help="刷新工资表 (recalculate, fill 工资/明细/历史/"
                                                   "异常/概览, save)")
@@ -101,7 +108,8 @@ def _new(arguments: argparse.Namespace) -> int:
         return 2
     month = arguments.month or date.today().strftime("%Y-%m")
     path = new_month(arguments.template, arguments.out, month=month, sample=arguments.sample,
-                     history_months=arguments.history, agents=arguments.agents)
+                     history_months=arguments.history, agents=arguments.agents,
+                     lite=not arguments.no_lite)
     print(f"已创建 {path} ({arguments.template}, {month})")
     return 0
 
@@ -122,7 +130,8 @@ def _recalc(arguments: argparse.Namespace) -> int:
 def _lite_embed(arguments: argparse.Namespace) -> int:
     from kpi_xl.lite import embed_lite
 
-    print(f"已写入 xlwings Lite 代码: {embed_lite(arguments.book)}")
+    path = embed_lite(arguments.book, lite_names=arguments.lite_names)
+    print(f"已写入 xlwings Lite 代码: {path}")
     return 0
 
 

@@ -393,37 +393,148 @@ def read_lite_properties(path: str | os.PathLike[str]) -> dict[str, str]:
     raise LiteError(f"{path}: no xlwings Lite web extension")
 
 
-def embed_lite(
-    path: str | os.PathLike[str],
+# -- function names in formulas: classic ``KPI_TIER(`` vs. Office.js ``_xldudf_KPI_TIER(`` --
+OFFICE_JS_PREFIX = "_xldudf_"
+"""Excel stores a call of an Office.js custom function (xlwings Lite) with this prefix."""
+
+_FORMULA = re.compile(rb"(<(?:\w+:)?f\b[^>]*>)([^<]*)(</(?:\w+:)?f>)")
+_LITERAL = re.compile(r"\"(?:[^\"]|\"\")*\"|'(?:[^']|'')*'")
+_CALL = re.compile(r"(?<![\w.!\]])(" + re.escape(OFFICE_JS_PREFIX) + r")?([A-Za-z_][\w.]*)(?=\()",
+                   re.IGNORECASE)
+"""A function call's name (``(`` follows), optionally with the Office.js prefix."""
+
+
+def _function_names() -> frozenset[str]:
+    from kpi_xl.functions import FUNCTIONS
+
+    return frozenset(name.upper() for name in FUNCTIONS)
+
+
+def rewrite_formula(text: str, lite: bool, names: frozenset[str] | None = None) -> str:
+    """``text`` (a formula without ``=``) with every call of a kpi_xl function spelled the
+    Office.js way (``lite=True``: ``KPI_TIER(`` → ``_xldudf_KPI_TIER(``) or the classic way
+    (``lite=False``: the reverse). Text in string literals and quoted sheet names is kept."""
+    names = _function_names() if names is None else names
+
+    def one(match: re.Match[str]) -> str:
+        name = match.group(2)
+        if name.upper() not in names:
+            return match.group(0)
+        return (OFFICE_JS_PREFIX + name) if lite else name
+
+    out, pos = [], 0
+    for literal in _LITERAL.finditer(text):
+        out.append(_CALL.sub(one, text[pos:literal.start()]))
+        out.append(literal.group(0))
+        pos = literal.end()
+    out.append(_CALL.sub(one, text[pos:]))
+    return "".join(out)
+
+
+def rewrite_sheet_formulas(xml: bytes, lite: bool, names: frozenset[str] | None = None) -> bytes:
+    """A worksheet part with :func:`rewrite_formula` applied to every ``<f>`` element; the
+    bytes are unchanged outside the formulas that change (returns ``xml`` itself if none).
+
+    Works on the escaped text as stored: ``&quot;``/``&apos;`` are read as the quotes that
+    delimit literals (written back as plain quotes, valid in element text); other references
+    (``&amp;``, ``&#26159;`` …) hold no ``(`` or name and stay as they are."""
+    names = _function_names() if names is None else names
+    changed = False
+
+    def one(match: re.Match[bytes]) -> bytes:
+        nonlocal changed
+        raw = match.group(2).decode("utf-8")
+        text = raw.replace("&quot;", '"').replace("&apos;", "'")
+        new = rewrite_formula(text, lite, names)
+        if new == text:
+            return match.group(0)
+        changed = True
+        return match.group(1) + new.encode("utf-8") + match.group(3)
+
+    result = _FORMULA.sub(one, xml)
+    return result if changed else xml
+
+
+def rewrite_function_names(parts: dict[str, bytes], lite: bool) -> dict[str, bytes]:
+    """The workbook's parts with kpi_xl function calls in every worksheet's formulas spelled
+    for xlwings Lite (``lite=True``) or for the classic add-in (``lite=False``). Parts without
+    such a call keep their bytes."""
+    from kpi_xl.workbook.ooxml import map_package
+
+    with zipfile.ZipFile(_zip_of(parts)) as zf:
+        sheets = [sheet.part for sheet in map_package(zf).sheets]
+    names = _function_names()
+    out = dict(parts)
+    for part in sheets:
+        if part in parts:
+            out[part] = rewrite_sheet_formulas(parts[part], lite, names)
+    return out
+
+
+def _zip_of(parts: dict[str, bytes]) -> io.BytesIO:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as zf:
+        for name, body in parts.items():
+            zf.writestr(name, body)
+    buffer.seek(0)
+    return buffer
+
+
+# -- writing a workbook -------------------------------------------------------------------
+def embed_bytes(
+    data: bytes,
     main_py: str | None = None,
     requirements: str | None = None,
-) -> Path:
-    """Write main.py and requirements.txt (default: generated from this package) into the
-    workbook at ``path`` for xlwings Lite. Other zip entries keep their content, order,
-    timestamps and compression; the file is replaced atomically."""
-    target = Path(path)
+    lite_names: bool | None = None,
+) -> bytes:
+    """A workbook (zip bytes) with main.py and requirements.txt (default: generated from this
+    package) written into its xlwings Lite web extension; see :func:`embed_lite`."""
     properties = {
         "main.py": main_source() if main_py is None else main_py,
         "requirements.txt": requirements_text() if requirements is None else requirements,
     }
-    with zipfile.ZipFile(target) as zf:
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
         infos = zf.infolist()
         parts = {i.filename: zf.read(i) for i in infos}
     new_parts = embed_parts(parts, properties)
+    if lite_names is not None:
+        new_parts = rewrite_function_names(new_parts, lite=lite_names)
 
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as out:
         for info in infos:
             out.writestr(info, new_parts[info.filename])
-        for name in new_parts.keys() - parts.keys():
+        for name in [n for n in new_parts if n not in parts]:  # in a fixed order
             stamp = infos[0].date_time if infos else (1980, 1, 1, 0, 0, 0)
             entry = zipfile.ZipInfo(name, date_time=stamp)
             entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = infos[0].external_attr if infos else 0
+            entry.create_system = infos[0].create_system if infos else 0
             out.writestr(entry, new_parts[name])
+    return buffer.getvalue()
+
+
+def embed_lite(
+    path: str | os.PathLike[str],
+    main_py: str | None = None,
+    requirements: str | None = None,
+    lite_names: bool | None = None,
+) -> Path:
+    """Write main.py and requirements.txt (default: generated from this package) into the
+    workbook at ``path`` for xlwings Lite. Other zip entries keep their content, order,
+    timestamps and compression; the file is replaced atomically.
+
+    ``lite_names=True`` also spells every kpi_xl function call in the sheets' formulas the way
+    Excel stores Office.js functions (``_xldudf_KPI_TIER(``); ``False`` turns them back into
+    the classic ``KPI_TIER(``; ``None`` (default) leaves formulas alone. Only sheet parts
+    holding such a call change.
+    """
+    target = Path(path)
+    data = embed_bytes(target.read_bytes(), main_py, requirements, lite_names)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(buffer.getvalue())
+            fh.write(data)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -439,23 +550,32 @@ def main(argv: list[str] | None = None) -> int:
     p_build.add_argument("--out", type=Path, default=DEFAULT_OUT)
     p_embed = sub.add_parser("embed", help="embed main.py/requirements.txt into a workbook")
     p_embed.add_argument("book", type=Path)
+    names = p_embed.add_mutually_exclusive_group()
+    names.add_argument("--lite-names", dest="lite_names", action="store_const", const=True,
+                       help="spell KPI_ calls in formulas _xldudf_KPI_…( (as Excel stores Lite's)")
+    names.add_argument("--classic-names", dest="lite_names", action="store_const", const=False,
+                       help="spell _xldudf_KPI_…( calls back as KPI_…(")
     args = parser.parse_args(argv)
     if args.command == "build":
         for written in build(args.out):
             print(written)
     else:
-        print(embed_lite(args.book))
+        print(embed_lite(args.book, lite_names=args.lite_names))
     return 0
 
 
 __all__ = [
+    "OFFICE_JS_PREFIX",
     "build",
     "collect_modules",
+    "embed_bytes",
     "embed_lite",
     "embed_parts",
     "main_source",
     "read_lite_properties",
     "requirements_text",
+    "rewrite_formula",
+    "rewrite_function_names",
 ]
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 * Classic xlwings (desktop Excel, ``RunPython``): :func:`refresh_active`, :func:`import_active`,
   :func:`recalc_active`, :func:`show_help` — each works on ``xw.Book.caller()``.
 * xlwings Lite: :func:`refresh_payroll`, a ``@script`` bound to the 刷新工资表 button shape on
-  the 工资 tab.
+  the 工资 tab (:data:`~kpi_xl.templates.layout.REFRESH_BUTTON_SPEC`, the same constant the
+  template builder places the shape by).
 
 Both run the same pure refresh (:mod:`kpi_xl.payroll`) through :mod:`kpi_xl.xlbook`; this
 module only translates (no rule, no number).
@@ -16,6 +17,7 @@ from xlwings import script
 
 from kpi_xl import xlbook
 from kpi_xl.core.errors import KpiError
+from kpi_xl.templates.layout import REFRESH_BUTTON_SPEC
 
 TITLE = "kpi_xl 客服 KPI 工资"
 HELP = (
@@ -39,7 +41,7 @@ def _refresh(book: xw.Book) -> None:
     _alert(book, xlbook.summary(result))
 
 
-@script(button="[刷新工资表]工资!H2")
+@script(button=REFRESH_BUTTON_SPEC)  # "[刷新工资表]工资!H2": the templates' shape
 def refresh_payroll(book: xw.Book) -> None:
     """刷新工资表 (xlwings Lite): compute this month's payroll and write it to the workbook."""
     _refresh(book)

@@ -15,6 +15,10 @@ from kpi_xl.core.errors import KpiError
 from kpi_xl.recalc.block import Block, NotComputable
 from kpi_xl.recalc.evaluate import Context
 
+OFFICE_JS_PREFIX = "_XLDUDF_"
+"""How Excel stores an Office.js custom function in a formula: ``=KPI_TIER(…)`` typed in a book
+with xlwings Lite is saved as ``_xldudf_KPI_TIER(…)`` (a namespace's dot becomes ``_``)."""
+
 
 class Registry:
     def __init__(self, functions: Mapping[str, Callable[..., object]],
@@ -23,10 +27,17 @@ class Registry:
         self.rowwise = frozenset(name.upper() for name in rowwise)
 
     def resolve(self, name: str) -> str | None:
-        """Registry name for a formula's function name (``XLWINGS.KPI_TIER`` → ``KPI_TIER``)."""
+        """Registry name for a formula's function name: ``KPI_TIER``, ``XLWINGS.KPI_TIER`` and
+        the form Excel stores Office.js (xlwings Lite) functions in, ``_xldudf_KPI_TIER``,
+        all → ``KPI_TIER``."""
         if name in self.functions:
             return name
-        tail = name.rsplit(".", 1)[-1]
+        upper = name.upper()
+        if upper.startswith(OFFICE_JS_PREFIX):
+            upper = upper[len(OFFICE_JS_PREFIX):]
+            if upper in self.functions:
+                return upper
+        tail = upper.rsplit(".", 1)[-1]
         return tail if tail in self.functions else None
 
     def call(self, ctx: Context, name: str, args: list[Block | None]) -> Block:

@@ -21,8 +21,10 @@ from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.formula import ArrayFormula
+from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
+from kpi_xl.templates.button import BUTTON_COLUMNS, BUTTON_ROW_HEIGHT, with_refresh_button
 from kpi_xl.templates.layout import (
     DETAIL_HEADERS,
     FIRST_ROW,
@@ -33,6 +35,7 @@ from kpi_xl.templates.layout import (
     OVERVIEW_BLOCKS,
     PAY_LEAD,
     PAY_TAIL,
+    REFRESH_BUTTON_CELL,
     SHEETS,
     TEAM_ROWS,
     TEMPLATE_ID_LABEL,
@@ -574,10 +577,20 @@ def _pay_sheet(ws: Worksheet, layout: Layout) -> None:
     _simple_sheet(ws, f"工资 — {t.title}", pay_headers(t),
                   "本表由刷新程序计算填写, 请勿手工修改; 规则与金额见 规则 表。", formats, layout,
                   widths={"备注": 36})
-    ws["H2"] = ("【刷新按钮位置】安装程序在此处放置“刷新”按钮; "
-                "未安装时运行: kpi-xl refresh 本文件.xlsx")
-    ws["H2"].fill = FILL_NOTE
-    ws["H2"].font = _font(size=10, bold=True)
+    # The 刷新工资表 button (a shape, added to the saved zip by .button) covers this cell and
+    # the next one and links here; the text shows only if the button is deleted.
+    link = ws[REFRESH_BUTTON_CELL]
+    link.value = "刷新按钮位置"
+    link.fill = FILL_NOTE
+    link.font = _font(size=8)
+    link.alignment = Alignment(horizontal="center", vertical="center", shrink_to_fit=True)
+    ws.row_dimensions[link.row].height = BUTTON_ROW_HEIGHT
+    ws["A2"].alignment = Alignment(vertical="center")
+    hint = ws.cell(link.row, link.column + BUTTON_COLUMNS,
+                   "← 点击按钮刷新工资 (kpi_xl 加载项 或 xlwings Lite); "
+                   "没有 Excel 时: kpi-xl refresh 本文件.xlsx")
+    hint.font = _font(size=10, color="595959")
+    hint.alignment = Alignment(vertical="center")
 
 
 def _simple_sheet(ws: Worksheet, title: str, headers: tuple[str, ...], note: str,
@@ -729,8 +742,8 @@ def _guide_sheet(ws: Worksheet, layout: Layout) -> None:
         elif style == "assumption":
             cell.fill = FILL_NOTE
         _fit_height(ws, row, [(GUIDE_WIDTH, text)], line=16)
-        if link:
-            cell.hyperlink = link
+        if link:  # a place in this document (location=, not an external "#…" target)
+            cell.hyperlink = Hyperlink(ref=cell.coordinate, location=link.removeprefix("#"))
             if style != "assumption":
                 cell.font = _font(color="0563C1", underline="single")
         row += 1
@@ -743,10 +756,11 @@ def _guide_sheet(ws: Worksheet, layout: Layout) -> None:
 
 
 def to_bytes(wb: Workbook, stamp: str = FIXED_TIME) -> bytes:
-    """Save ``wb`` with fixed document timestamps and fixed zip entry dates."""
+    """Save ``wb`` with fixed document timestamps and fixed zip entry dates, plus what
+    openpyxl cannot write: the 刷新工资表 button shape on 工资 (:mod:`.button`)."""
     buffer = io.BytesIO()
     wb.save(buffer)
-    return normalise_zip(buffer.getvalue(), stamp)
+    return normalise_zip(with_refresh_button(buffer.getvalue()), stamp)
 
 
 _STAMP = re.compile(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)")

@@ -13,7 +13,13 @@ import re
 import tempfile
 from pathlib import Path
 
-from kpi_xl.templates.builder import FIRST_ROW, build_workbook, roster_inputs, to_bytes
+from kpi_xl.templates.builder import (
+    FIRST_ROW,
+    build_workbook,
+    normalise_zip,
+    roster_inputs,
+    to_bytes,
+)
 from kpi_xl.templates.model import Template
 from kpi_xl.templates.sample import history_rows, make_agents, sample_rows
 from kpi_xl.templates.specs import TEMPLATES, get
@@ -44,12 +50,15 @@ def build_all(out_dir: str | os.PathLike[str] = TEMPLATE_DIR) -> list[Path]:
 
 def new_month(template_id: str, out_path: str | os.PathLike[str], month: str = "2026-11",
               sample: bool = False, history_months: int = 0, agents: int | None = None,
-              seed: int = DEFAULT_SEED) -> Path:
+              seed: int = DEFAULT_SEED, lite: bool = True) -> Path:
     """Create a month workbook from a template.
 
     ``sample=True`` fills 员工 and 考核 with ``agents`` (default: the template's 30) agents in a
     few teams, every tier of every item rule hit by someone; ``history_months`` adds that many
-    prior months to 历史 (needs ``sample``). Same arguments → same bytes.
+    prior months to 历史 (needs ``sample``). ``lite=True`` (default) embeds the xlwings Lite
+    code generated from the installed package (:func:`kpi_xl.lite.embed_bytes`), so the month
+    opens ready in Excel with xlwings Lite; the committed templates carry no code (a code change
+    does not change them). Same arguments and package → same bytes.
     """
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
         raise ValueError(f"月份格式应为 2026-11, 收到 {month!r} (month must look like 2026-11)")
@@ -62,8 +71,14 @@ def new_month(template_id: str, out_path: str | os.PathLike[str], month: str = "
         if not 1 <= count <= template.capacity:
             raise ValueError(f"人数应在 1–{template.capacity} 之间, 收到 {count}")
         _fill_sample(wb, template, layout, month, count, history_months, seed)
+    stamp = f"{month}-01T00:00:00Z"
+    data = to_bytes(wb, stamp)
+    if lite:
+        from kpi_xl.lite import embed_bytes
+
+        data = normalise_zip(embed_bytes(data), stamp)
     path = Path(out_path)
-    _write_atomic(path, to_bytes(wb, f"{month}-01T00:00:00Z"))
+    _write_atomic(path, data)
     return path
 
 

@@ -45,7 +45,7 @@ async def _run_script(request: dict) -> dict:
     module = _load_module(request)
     book = xw.Book(json=request["payload"])
     await server.custom_scripts_call(module, request["script"], typehint_to_value={xw.Book: book})
-    return {"actions": book.json()["actions"]}
+    return {"actions": book.json()["actions"], "scripts": server.custom_scripts_meta(module)}
 
 
 async def _answer(request: dict) -> dict:

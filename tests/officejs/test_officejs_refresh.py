@@ -1,18 +1,22 @@
 """The xlwings Lite refresh button: ``refresh_payroll`` run through xlwings' own script dispatch
-on ``xw.Book(json=payload)``, from the generated Lite main.py, gives actions that — applied to
-the workbook — equal the headless refresh cell by cell.
+on ``xw.Book(json=payload)``, from the Lite main.py embedded in a new month workbook (the same
+text as the generated install/lite/main.py), gives actions that — applied to the workbook —
+equal the headless refresh cell by cell; and its ``button`` names the workbook's shape and the
+cell the shape's hyperlink selects.
 
 PolyForm Noncommercial: this folder alone runs ``xlwings.server`` (see README, Licences).
 """
 
 from __future__ import annotations
 
+import re
 import shutil
+import zipfile
 
 import pytest
 
 from kpi_xl.core.errors import KpiError
-from kpi_xl.lite import DEFAULT_OUT
+from kpi_xl.lite import DEFAULT_OUT, read_lite_properties
 from kpi_xl.templates import new_month
 from kpi_xl.workbook.headless import compute_book
 from kpi_xl.workbook.refresh import refresh_file
@@ -69,15 +73,36 @@ def _apply(payload: dict, actions: list[dict]) -> dict[str, dict[tuple[int, int]
     return grids
 
 
+def _button(path) -> tuple[str, str]:
+    """The 工资 sheet's button shape in the workbook: (shape name, hyperlink location)."""
+    with zipfile.ZipFile(path) as zf:
+        drawings = [n for n in zf.namelist() if re.fullmatch(r"xl/drawings/drawing\d+\.xml", n)]
+        for drawing in drawings:
+            xml = zf.read(drawing).decode("utf-8")
+            if "<xdr:sp " not in xml:
+                continue
+            name = re.search(r'<xdr:cNvPr id="\d+" name="([^"]+)"', xml).group(1)
+            rels = zf.read(drawing.replace("drawings/", "drawings/_rels/") + ".rels").decode()
+            target = re.search(r'Type="[^"]+/hyperlink" Target="#([^"]+)"', rels).group(1)
+            return name, target
+    raise AssertionError("no button shape")
+
+
 def test_lite_script_equals_the_headless_refresh(officejs, tmp_path) -> None:
     book = new_month("taobao-cs", tmp_path / "lite.xlsx", sample=True, history_months=3,
                      agents=12)
     headless = tmp_path / "headless.xlsx"
     shutil.copy(book, headless)
     payload, _ = _payload(book)
+    embedded = tmp_path / "main.py"  # the code the workbook carries, as Lite would load it
+    embedded.write_text(read_lite_properties(book)["main.py"], encoding="utf-8")
+    assert embedded.read_text(encoding="utf-8") == MAIN_PY.read_text(encoding="utf-8")
 
-    answer = officejs({"source_path": str(MAIN_PY), "script": "refresh_payroll",
+    answer = officejs({"source_path": str(embedded), "script": "refresh_payroll",
                        "payload": payload})
+    script = next(s for s in answer["scripts"] if s["function_name"] == "refresh_payroll")
+    name, link = _button(book)
+    assert script["button"] == f"[{name}]{link}" == "[刷新工资表]工资!H2"
     actions = answer["actions"]
     assert {a["func"] for a in actions} >= {"rangeClearContents", "setValues", "alert"}
     written = {payload["sheets"][a["sheet_position"]]["name"] for a in actions
