@@ -144,6 +144,9 @@ def _refresh(arguments: argparse.Namespace) -> int:
     else:
         print(f"已刷新 {arguments.book}: {result.month}, {len(result.agents)} 人, "
               f"应发工资合计 {result.total} 元 (refreshed)")
+    for sheet, cell, agent, message in result.issue_rows:
+        if not cell and not agent:  # a whole sheet is missing, a rule cannot run …
+            print(f"{sheet}: {message}", file=sys.stderr)
     if result.issues:
         print(f"异常 {result.issues} 条, 待核 {result.on_hold} 人: 见 异常 表 "
               f"({result.issues} issues listed on 异常)", file=sys.stderr)

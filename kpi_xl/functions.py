@@ -20,7 +20,7 @@ from kpi_xl.core.money import MoneyColumn
 from kpi_xl.core.notation import TierKind, parse_rule
 from kpi_xl.core.scoring import weighted_total
 from kpi_xl.core.tiers import evaluate, explain
-from kpi_xl.core.values import Kind, fold, read_column
+from kpi_xl.core.values import Kind, fold, format_number, read_column
 
 Grid = np.ndarray
 
@@ -146,7 +146,9 @@ def _one_rate(ready, top, bottom, index: int) -> object:
             "分母为 0, 无法计算比率 (请检查人数)", "the denominator is 0", code="#DIV/0!"
         )
     if numerator < 0 or denominator < 0:
-        return ValueProblem("人数不能为负数", "counts cannot be negative")
+        shown = format_number(float(numerator if numerator < 0 else denominator))
+        return ValueProblem(f"分子或分母为负数 ({shown}), 无法计算比率: 请检查输入",
+                            f"a negative numerator or denominator ({shown}); check the input")
     return float(numerator / denominator)
 
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 from kpi_xl.payroll import PayrollResult, compute_payroll, detect_template, excel_value
-from kpi_xl.payroll.grid import Grid
-from kpi_xl.templates.layout import INPUT_SHEETS, OVERVIEW
+from kpi_xl.payroll.grid import Cell, Grid
+from kpi_xl.templates.layout import ASSESSMENT, INPUT_SHEETS, OVERVIEW
 
 READ_OPTIONS = {"ndim": 2, "err_to_str": True}
 
@@ -35,6 +35,36 @@ def read_sheet(sheet: Any) -> Grid:
 def read_book(book: Any) -> dict[str, Grid]:
     """Every sheet of the book as a grid (name → grid)."""
     return {sheet.name: read_sheet(sheet) for sheet in book.sheets}
+
+
+def read_formula_cells(book: Any) -> dict[str, set[Cell]] | None:
+    """The cells of 考核 that hold a formula, so the refresh can tell a number typed over a
+    formula (classic xlwings: ``range.formula``, one string per cell, ``=…`` for a formula;
+    a cell of a legacy array formula gives the array's formula).
+
+    xlwings Lite cannot: its book is a JSON snapshot of values, and reading ``range.formula``
+    synchronously raises ``NotImplementedError`` there. Then this returns ``None`` and the
+    refresh skips the typed-over-formula check (the headless refresh and classic Excel do
+    it)."""
+    names = {sheet.name for sheet in book.sheets}
+    if ASSESSMENT not in names:
+        return None
+    used = book.sheets[ASSESSMENT].used_range
+    try:
+        texts = used.formula
+    except NotImplementedError:
+        return None
+    if isinstance(texts, str):  # a one-cell range
+        texts = ((texts,),)
+    elif texts and not isinstance(texts[0], list | tuple):  # a one-row range
+        texts = (texts,)
+    top, left = used.row, used.column
+    cells: set[Cell] = set()
+    for r, row in enumerate(texts or ()):
+        for c, text in enumerate(row):
+            if isinstance(text, str) and text.startswith("="):
+                cells.add((top + r, left + c))
+    return {ASSESSMENT: cells}
 
 
 def last_row(sheet: Any) -> int:
@@ -68,7 +98,7 @@ def refresh_book(book: Any, month: str | None = None) -> PayrollResult:
     """Read the book, compute the month's payroll, write the results; returns the result."""
     sheets = read_book(book)
     template = detect_template(sheets)
-    result = compute_payroll(template, sheets, month)
+    result = compute_payroll(template, sheets, month, formulas=read_formula_cells(book))
     write_result(book, result)
     return result
 

@@ -77,6 +77,13 @@ class TierTable:
         return max(1.0, 10.0 * largest)
 
     @cached_property
+    def percent_ceiling(self) -> float:
+        """Up to this a number past :attr:`slip_threshold` reads as a percentage typed without
+        ``%`` (47 → 47%); beyond it (5.7e6) that reading makes no sense: out of range."""
+        largest = max(abs(b.value) for b in self.rule.bounds)
+        return 100.0 * max(1.0, 2.0 * largest)
+
+    @cached_property
     def edges(self) -> np.ndarray:
         """Each bound point and the next float above it: ``searchsorted(edges, v, "right")``
         is then the piece index directly (gap 0, point 0, gap 1, …)."""
@@ -123,7 +130,9 @@ def match(rule: Rule, cells: ValueColumn | object) -> Matches:
         tiers[numeric] = table.tier_indices(column.numbers[numeric])
     if np.isfinite(table.slip_threshold):
         for index in np.flatnonzero(numeric & (np.abs(column.numbers) > table.slip_threshold)):
-            errors[index] = unit_slip(column.numbers[index])
+            value = float(column.numbers[index])
+            errors[index] = (unit_slip(value) if abs(value) <= table.percent_ceiling
+                             else out_of_range(value, rule))
             tiers[index] = NO_TIER
 
     text = np.flatnonzero(kinds == Kind.TEXT)
@@ -145,6 +154,15 @@ def unit_slip(value: float) -> KpiError:
     return ValueProblem(
         f"单位疑误: {shown} 看似百分数, 请输入 {shown}% 或 {format_number(value / 100)}",
         f"{shown} looks like a percentage; enter {shown}% or {format_number(value / 100)}",
+    )
+
+
+def out_of_range(value: float, rule: Rule) -> KpiError:
+    """A number far beyond every bound of a %-rule: no unit slip explains it."""
+    shown = f"{value:,.0f}" if abs(value) >= 1e6 else format_number(value)
+    return ValueProblem(
+        f"数值 {shown} 远超规则 \"{rule.format()}\" 的范围 (规则按百分数), 请检查输入",
+        f"{shown} is far outside the range of the rule (a percentage); check the input",
     )
 
 

@@ -12,7 +12,8 @@ marked 待核 with the problem cells blank or showing the error code — never a
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections import Counter
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -22,9 +23,10 @@ from kpi_xl.core.errors import KpiError, ValueProblem
 from kpi_xl.core.money import CENT, MoneyColumn, to_money
 from kpi_xl.core.notation import parse_rule
 from kpi_xl.core.pay import FLAG_MINIMUM_WAGE, FLAG_OVER_20, apply_wage_law
-from kpi_xl.core.tiers import evaluate, explain
-from kpi_xl.core.values import Kind, read_cell, shown_decimal
+from kpi_xl.core.tiers import evaluate, explain, unit_slip
+from kpi_xl.core.values import Kind, format_number, read_cell, shown_decimal
 from kpi_xl.payroll.grid import (
+    Cell,
     Grid,
     GridLike,
     a1,
@@ -32,6 +34,7 @@ from kpi_xl.payroll.grid import (
     error_code,
     error_message,
     find_cells,
+    header_cells,
     header_columns,
     header_row,
     identity,
@@ -42,7 +45,7 @@ from kpi_xl.payroll.grid import (
     rows_below,
     text_of,
 )
-from kpi_xl.payroll.history import HistoryRow, apply_rules, merge, read_history
+from kpi_xl.payroll.history import HistoryRow, apply_rules, merge, month_problems, read_history
 from kpi_xl.payroll.result import ON_HOLD, TOTAL, AgentPay, PayrollResult, SheetRows
 from kpi_xl.payroll.rules import RULES, RuleBook
 from kpi_xl.templates.layout import (
@@ -63,13 +66,12 @@ from kpi_xl.templates.layout import (
     PAY_LEAD,
     PAY_TAIL,
     ROSTER,
+    SHEETS,
     TEAM_ROWS,
     TEMPLATE_ID_LABEL,
 )
-from kpi_xl.templates.model import Template
+from kpi_xl.templates.model import KIND_NOUNS, Input, Template
 from kpi_xl.templates.specs import TEMPLATES
-
-NUMERIC_KINDS = frozenset({"money", "count", "rate", "seconds", "hours", "points", "score"})
 
 
 @dataclass
@@ -108,13 +110,22 @@ def detect_template(sheets: Mapping[str, GridLike]) -> Template:
 
 
 def compute_payroll(template: Template, sheets: Mapping[str, GridLike], month: str | None = None,
-                    problems: Iterable[Problem] = ()) -> PayrollResult:
+                    problems: Iterable[Problem] = (),
+                    formulas: Mapping[str, Collection[Cell]] | None = None) -> PayrollResult:
     """Refresh one month: see the module doc. ``sheets`` maps sheet names to grids (dicts or
     2-D lists) of values as Excel shows them; ``month`` defaults to 考核!考核月份; ``problems``
     are the recalc's error cells and formulas it could not compute (each cell not already
-    listed goes to 异常 as it is)."""
+    listed goes to 异常 as it is).
+
+    ``formulas`` — sheet name → the cells that hold a formula — lets the refresh notice a
+    number typed over a formula of 考核 (an agent row of a computed column holding a constant
+    is listed and the agent is 待核). ``None`` (an adapter that cannot read formulas) skips
+    that check."""
     grids = {name: as_grid(data) for name, data in sheets.items()}
-    assessment = grids.get(ASSESSMENT, {})
+    if ASSESSMENT not in grids:
+        raise ValueProblem(_missing_sheet(ASSESSMENT, grids),
+                           f"the {ASSESSMENT} sheet is missing (deleted or renamed)")
+    assessment = grids[ASSESSMENT]
     month = _month(assessment, month)
     issues = _Issues()
     book = RuleBook(template, grids.get(RULES, {}))
@@ -123,27 +134,47 @@ def compute_payroll(template: Template, sheets: Mapping[str, GridLike], month: s
     top = header_row(assessment, "工号")
     if top is None:
         raise ValueProblem("考核表找不到表头“工号”", "the 考核 sheet has no 工号 header")
-    columns = _columns(template, assessment, top, issues)
+    columns, doubled = _columns(template, assessment, top, issues)
     rows = _agent_rows(template, assessment, top, columns, issues)
-    roster = _roster(grids.get(ROSTER, {}), issues)
+    roster = _roster(grids, issues)
+    bad_bases = _roster_problems(template, grids.get(ROSTER, {}), issues) if roster else set()
 
     counts: dict[str, int] = {}
     for row in rows:
         counts[row.agent] = counts.get(row.agent, 0) + 1
     reasons: dict[int, list[str]] = {row.row: [] for row in rows}
+    bad: dict[int, set[str]] = {row.row: set() for row in rows}
+    """Per 考核 row: the keys of the columns whose cell has a problem listed on 异常."""
+    cells = None if formulas is None else set(formulas.get(ASSESSMENT, ()))
     for row in rows:
         if counts[row.agent] > 1:
             issues.add(ASSESSMENT, a1(row.row, columns["id"]), row.agent,
                        f"工号 {row.agent} 在考核表出现 {counts[row.agent]} 次 (duplicate staff id)")
             reasons[row.row].append("工号重复")
-        if roster and row.agent not in roster:
+        if roster is None:
+            reasons[row.row].append("员工表缺失")
+        elif row.agent not in roster:
             issues.add(ASSESSMENT, a1(row.row, columns["id"]), row.agent,
                        f"工号 {row.agent} 不在员工表 (not on the roster)")
             reasons[row.row].append("员工表无此工号")
-        if _row_problems(template, row, columns, issues):
+        elif row.agent in bad_bases:
+            reasons[row.row].append("员工表数据有误")
+        bad[row.row] |= _row_problems(template, row, columns, issues)
+        if bad[row.row]:
             reasons[row.row].append("输入有误")
+        if cells is not None:
+            overwritten = _formula_problems(template, row, columns, cells, issues)
+            if overwritten:
+                bad[row.row] |= overwritten
+                reasons[row.row].append("公式被改")
+        ambiguous = {key for key, cols in doubled.items()
+                     if len({repr(assessment.get((row.row, c))) for c in cols}) > 1}
+        if ambiguous:
+            bad[row.row] |= ambiguous
+            reasons[row.row].append("表头重复的列数值不同")
+    _pool_holds(template, rows, bad, reasons)
     listed = {row.agent for row in rows}
-    for agent, cell in roster.items():
+    for agent, cell in (roster or {}).items():
         if agent not in listed:
             issues.add(ROSTER, cell, agent,
                        f"工号 {agent} 在员工表, 但考核表没有 (not in 考核 this month)")
@@ -160,10 +191,15 @@ def compute_payroll(template: Template, sheets: Mapping[str, GridLike], month: s
     outcome = apply_rules(template.history_rules, merged, month, book)
     for note in outcome.notes:
         issues.add(HISTORY, "", "", note)
+    unreadable: dict[str, list[str]] = {}
+    for cell, agent_id, message in month_problems(grids.get(HISTORY, {})):
+        issues.add(HISTORY, cell, agent_id, message)
+        unreadable.setdefault(agent_id, []).append(message)
     for agent in agents:
         _history_lines(template, agent, outcome.amounts)
         for message in outcome.errors.get(agent.agent, []):
-            issues.add(HISTORY, "", agent.agent, message)
+            if not any(known in message for known in unreadable.get(agent.agent, [])):
+                issues.add(HISTORY, "", agent.agent, message)
             agent.notes.append("历史有误")
 
     _settle(template, agents, minimum)
@@ -175,10 +211,14 @@ def compute_payroll(template: Template, sheets: Mapping[str, GridLike], month: s
     history_rows = [[*row[:6], nets.get(str(row[1])) if row[0] == month else row[6]]
                     for row in merged]
     listed_cells = {(row[0], row[1]) for row in issues.rows}
+    agent_of_row = {row.row: row.agent for row in rows}
     for problem in problems:
         if (problem.sheet, problem.cell) not in listed_cells:
             listed_cells.add((problem.sheet, problem.cell))
-            issues.add(problem.sheet, problem.cell, "", problem.message)
+            found = re.fullmatch(r"[A-Z]+(\d+)", problem.cell)
+            agent_id = agent_of_row.get(int(found.group(1)), "") if (
+                found and problem.sheet == ASSESSMENT) else ""
+            issues.add(problem.sheet, problem.cell, agent_id, problem.message)
     for issue in book.issues:
         issues.add(RULES, issue.cell, "", issue.message)
 
@@ -199,27 +239,59 @@ def compute_payroll(template: Template, sheets: Mapping[str, GridLike], month: s
 # ---------------------------------------------------------------------------------- reading
 
 
+def _missing_sheet(name: str, grids: Mapping[str, Grid]) -> str:
+    """``找不到“员工”表 …``, guessing the name it was renamed to (a sheet no template has whose
+    name holds the old one, or that has a 工号 header)."""
+    others = [sheet for sheet in grids if sheet not in SHEETS]
+    guess = [sheet for sheet in others if name in sheet] or [
+        sheet for sheet in others if header_row(grids[sheet], "工号") is not None]
+    renamed = f", 可能被改名为“{guess[0]}”" if guess else ", 可能被删除或改名"
+    return f"找不到“{name}”表{renamed}: 请把工作表名改回“{name}”"
+
+
 def _month(assessment: Grid, month: str | None) -> str:
     value: object = month
+    where = "--month"
     if month is None:
-        _, value = label_value(assessment, MONTH_LABEL)
+        cell, value = label_value(assessment, MONTH_LABEL)
+        where = f"{ASSESSMENT}!{a1(*cell) if cell else 'B2'}"
     value = month_text_of(value)
     if is_blank(value):
-        raise ValueProblem("考核月份未填写: 请在 考核!B2 填写 (如 2026-11) 或使用 --month",
-                           "the month is blank: fill 考核!B2 or pass --month")
-    return core_history.month_text(core_history.month_number(value))
+        raise ValueProblem(f"考核月份未填写: 请在 {where} 填写 (如 2026-11) 或使用 --month",
+                           f"the month is blank: fill {where} or pass --month")
+    try:
+        return core_history.month_text(core_history.month_number(value))
+    except KpiError as error:
+        raise ValueProblem(f"{where}: {error.zh}", f"{where}: {error.en}") from None
 
 
-def _columns(template: Template, grid: Grid, top: int, issues: _Issues) -> dict[str, int]:
-    found = header_columns(grid, top)
+def _columns(template: Template, grid: Grid, top: int, issues: _Issues
+             ) -> tuple[dict[str, int], dict[str, list[int]]]:
+    """Key → column, by header text; a header the template repeats (S6 客户投诉扣分: the input
+    and the formula) takes its sheet columns in order. Also key → every column of a header
+    the sheet repeats more often than the template (which one counts is ambiguous: listed)."""
+    found = header_cells(grid, top)
+    wanted = Counter(text_of(header) for _, header, _ in template.columns())
+    taken: Counter[str] = Counter()
     columns: dict[str, int] = {}
+    doubled: dict[str, list[int]] = {}
     for key, header, _ in template.columns():
-        col = found.get(text_of(header))
-        if col is None:
+        text = text_of(header)
+        cols = found.get(text, [])
+        index = taken[text]
+        taken[text] += 1
+        if index >= len(cols):
             issues.add(ASSESSMENT, a1(top, 1), "", f"考核表缺少列“{header}” (missing column)")
-        else:
-            columns[key] = col
-    return columns
+            continue
+        columns[key] = cols[index]
+        if len(cols) > wanted[text]:
+            doubled[key] = cols
+            if index == 0:
+                where = ", ".join(f"{ASSESSMENT}!{a1(top, c)}" for c in cols)
+                issues.add(ASSESSMENT, a1(top, cols[0]), "",
+                           f"考核表有 {len(cols)} 列“{header}” ({where}), 无法确定按哪一列计算: "
+                           f"请删除或改名多余的列; 各列数值不同的人待核 (duplicate column header)")
+    return columns, doubled
 
 
 def _agent_rows(template: Template, grid: Grid, top: int, columns: dict[str, int],
@@ -238,11 +310,19 @@ def _agent_rows(template: Template, grid: Grid, top: int, columns: dict[str, int
     return rows
 
 
-def _roster(grid: Grid, issues: _Issues) -> dict[str, str]:
-    """工号 → its cell on 员工 (empty when the sheet has no header: nothing to check)."""
+def _roster(grids: Mapping[str, Grid], issues: _Issues) -> dict[str, str] | None:
+    """工号 → its cell on 员工; ``None`` (listed on 异常) when the sheet or its 工号 header is
+    missing: no agent can be checked against the roster, so everyone is 待核."""
+    if ROSTER not in grids:
+        issues.add(ROSTER, "", "", f"{_missing_sheet(ROSTER, grids)}; 无法核对工号, 全员待核 "
+                                   f"(the {ROSTER} sheet is missing: nobody can be checked)")
+        return None
+    grid = grids[ROSTER]
     top = header_row(grid, "工号")
     if top is None:
-        return {}
+        issues.add(ROSTER, "", "", "员工表找不到表头“工号”: 无法核对工号, 全员待核 "
+                                   "(the roster has no 工号 header)")
+        return None
     col = header_columns(grid, top)["工号"]
     found: dict[str, str] = {}
     for r in rows_below(grid, top):
@@ -257,10 +337,40 @@ def _roster(grid: Grid, issues: _Issues) -> dict[str, str]:
     return found
 
 
+def _roster_problems(template: Template, grid: Grid, issues: _Issues) -> set[str]:
+    """The template's own 员工 columns (pay bases: 目标工资, 工资级别 …) checked like 考核
+    inputs, blank included (a blank base would read as 0); the agents with a problem."""
+    top = header_row(grid, "工号")
+    if top is None or not template.roster:
+        return set()
+    found = header_columns(grid, top)
+    id_col = found["工号"]
+    held: set[str] = set()
+    for r in rows_below(grid, top):
+        if is_blank(grid.get((r, id_col))):
+            continue
+        agent = identity(grid.get((r, id_col)))
+        for spec in template.roster:
+            col = found.get(text_of(spec.header))
+            if col is None:
+                continue
+            value = grid.get((r, col))
+            if is_blank(value):
+                message: str | None = f"“{spec.header}”为空, 请填写 (required input is blank)"
+            else:
+                message = error_message(value) if is_error(value) else input_problem(spec, value)
+            if message is not None:
+                issues.add(ROSTER, a1(r, col), agent, message)
+                held.add(agent)
+    return held
+
+
 def _row_problems(template: Template, row: _Row, columns: dict[str, int],
-                  issues: _Issues) -> bool:
-    """List blank required inputs, text in number columns and error cells of one agent row."""
-    before = len(issues.rows)
+                  issues: _Issues) -> set[str]:
+    """List blank required inputs, inputs their kind does not allow (text in a number column,
+    a value not in the dropdown, a number out of bounds) and error cells of one agent row;
+    the keys of the columns listed."""
+    found: set[str] = set()
     for spec in template.inputs:
         if spec.key not in columns:
             continue
@@ -270,21 +380,106 @@ def _row_problems(template: Template, row: _Row, columns: dict[str, int],
             if not spec.optional:
                 issues.add(ASSESSMENT, cell, row.agent,
                            f"“{spec.header}”为空, 请填写 (required input is blank)")
+                found.add(spec.key)
             continue
-        if spec.kind in NUMERIC_KINDS and not is_error(value):
-            kind, _, label, _ = read_cell(value)
-            if kind is Kind.TEXT:
-                issues.add(ASSESSMENT, cell, row.agent,
-                           f"“{spec.header}”应为数字, 现为文本 \"{label}\" (text in a number cell)")
+        message = None if is_error(value) else input_problem(spec, value)
+        if message is not None:
+            issues.add(ASSESSMENT, cell, row.agent, message)
+            found.add(spec.key)
     seen: set[str] = set()
     for key, _, _ in template.columns():
         value = row.values.get(key)
         if key in columns and is_error(value):
+            found.add(key)
             message = error_message(value)
             if message not in seen:
                 seen.add(message)
                 issues.add(ASSESSMENT, a1(row.row, columns[key]), row.agent, message)
-    return len(issues.rows) > before
+    return found
+
+
+def input_problem(spec: Input, value: object) -> str | None:
+    """What is wrong with a (non-blank, non-error) input cell for its kind, or ``None``: a
+    value outside the dropdown of a choice/yesno column, text in a number column, a number
+    outside the kind's :class:`~kpi_xl.templates.model.Bounds` (a rate above 100%, a negative
+    count or amount, a fractional count, an implausible magnitude)."""
+    header = spec.header
+    if spec.allowed:
+        if text_of(value) in {text_of(choice) for choice in spec.allowed}:
+            return None
+        return (f"“{header}”应为 {'/'.join(spec.allowed)} 之一, 现为 \"{text_of(value)}\" "
+                f"(not one of the allowed values)")
+    bounds = spec.limits
+    if bounds is None:
+        return None
+    kind, number, label, _ = read_cell(value)
+    if kind is Kind.TEXT:
+        return f"“{header}”应为数字, 现为文本 \"{label}\" (text in a number cell)"
+    if kind is not Kind.NUMBER:
+        return None
+    noun = KIND_NOUNS.get(spec.kind, "数值")
+    shown = format_number(number)
+    if spec.kind == "rate" and number > 1 and (bounds.high is None or bounds.high <= 1):
+        if not (isinstance(value, str) and "%" in text_of(value)) and 2 <= number <= 100:
+            return f"“{header}”{unit_slip(number).zh} (a rate above 100%)"
+        return (f"“{header}”为 {format_number(number * 100)}%, 比率应在 0%–100% 之间 "
+                f"(a rate above 100%)")
+    if bounds.low is not None and number < bounds.low:
+        if bounds.low == 0:
+            return f"“{header}”为 {shown}: {noun}不能为负数 (must not be negative)"
+        return f"“{header}”为 {shown}: {noun}不能小于 {format_number(bounds.low)} (too small)"
+    if bounds.whole and not float(number).is_integer():
+        return f"“{header}”为 {shown}: {noun}应为整数 (must be a whole number)"
+    if bounds.high is not None and number > bounds.high:
+        big = f"{number:,.0f}" if abs(number) >= 1e6 else shown
+        return (f"“{header}”为 {big}, 超出合理范围 (≤ {bounds.high:,.0f}): 请检查是否多输了位数 "
+                f"(implausibly large)")
+    return None
+
+
+def _formula_problems(template: Template, row: _Row, columns: dict[str, int],
+                      cells: Collection[Cell], issues: _Issues) -> set[str]:
+    """Computed columns whose cell on this agent row holds no formula (a number typed over it,
+    or nothing): listed, their keys returned."""
+    found: set[str] = set()
+    for _, calc in template.sheet_calcs():
+        col = columns.get(calc.key)
+        if col is None or (row.row, col) in cells:
+            continue
+        value = row.values.get(calc.key)
+        if is_blank(value):
+            message = (f"“{calc.header}”没有公式 (被删除, 或本行超出模板的公式范围), "
+                       f"请从上一行复制公式 (the formula is missing)")
+        else:
+            shown = format_number(value) if isinstance(value, float) else text_of(value)
+            message = (f"“{calc.header}”的公式被改为数值 {shown}, 请恢复公式 "
+                       f"(a typed value replaced the column's formula)")
+        issues.add(ASSESSMENT, a1(row.row, col), row.agent, message)
+        found.add(calc.key)
+    return found
+
+
+def _pool_holds(template: Template, rows: list[_Row], bad: Mapping[int, set[str]],
+                reasons: Mapping[int, list[str]]) -> None:
+    """A pay line shared across rows (:attr:`PayLine.pool`) is not paid to anyone sharing the
+    pool with a row whose problem feeds it (a listed cell in a column the line depends on)."""
+    for line in template.pay_lines:
+        if line.pool is None:
+            continue
+        feeds = template.depends_on(line.source)
+        groups: dict[str, list[_Row]] = {}
+        for row in rows:
+            group = text_of(row.values.get("team")) if line.pool == "team" else ""
+            groups.setdefault(group, []).append(row)
+        for members in groups.values():
+            fed = [row.agent for row in members if bad[row.row] & feeds]
+            if not fed:
+                continue
+            who = "、".join(dict.fromkeys(fed))
+            scope = "同组 " if line.pool == "team" else "全员共用奖金池, "
+            for row in members:
+                if not bad[row.row] & feeds:
+                    reasons[row.row].append(f"{line.header}: {scope}{who} 数据有误, 奖金池待核")
 
 
 # ---------------------------------------------------------------------------------- pay

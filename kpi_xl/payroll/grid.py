@@ -110,6 +110,15 @@ def header_columns(grid: Grid, row: int) -> dict[str, int]:
     return found
 
 
+def header_cells(grid: Grid, row: int) -> dict[str, list[int]]:
+    """Header text (folded) → every column holding it on ``row``, left to right."""
+    found: dict[str, list[int]] = {}
+    for (r, c), value in sorted(grid.items()):
+        if r == row and not is_blank(value):
+            found.setdefault(text_of(value), []).append(c)
+    return found
+
+
 def label_value(grid: Grid, label: str) -> tuple[Cell | None, object]:
     """The cell to the right of the first cell reading ``label``, and its value."""
     cells = find_cells(grid, label)
@@ -119,10 +128,23 @@ def label_value(grid: Grid, label: str) -> tuple[Cell | None, object]:
     return (r, c + 1), grid.get((r, c + 1))
 
 
+EXCEL_EPOCH = dt.date(1899, 12, 30)
+"""Day 0 of Excel's 1900 date system (serial 1 = 1900-01-01; serials past 60 count from here)."""
+DATE_SERIALS = (18_264, 109_574)
+"""Serials read as dates where a month is expected: 1950-01-01 … 2199-12-31. A month cell
+Excel turned into a date (typed 2026-11 or 2026/11) arrives as such a serial when the file is
+read without Excel (number formats are not applied); ``202611`` is outside, so it stays."""
+
+
 def month_text_of(value: object) -> object:
-    """Dates and ISO date text → ``YYYY-MM``; anything else unchanged (the history reads it)."""
-    if isinstance(value, dt.date):
+    """Dates, Excel date serials and ISO date text → ``YYYY-MM``; anything else unchanged (the
+    history reads it)."""
+    if isinstance(value, dt.datetime | dt.date):
         return f"{value.year:04d}-{value.month:02d}"
+    if isinstance(value, int | float) and not isinstance(value, bool) and (
+            DATE_SERIALS[0] <= value <= DATE_SERIALS[1]):
+        day = EXCEL_EPOCH + dt.timedelta(days=int(value))
+        return f"{day.year:04d}-{day.month:02d}"
     if isinstance(value, str):
         text = value.strip()
         if len(text) >= 10 and text[4] == "-" and text[7] == "-" and text[:4].isdigit():

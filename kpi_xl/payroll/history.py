@@ -13,6 +13,7 @@ from kpi_xl.core import history as core
 from kpi_xl.core.errors import KpiError, ValueProblem
 from kpi_xl.payroll.grid import (
     Grid,
+    a1,
     header_columns,
     header_row,
     identity,
@@ -54,6 +55,26 @@ def read_history(grid: Grid) -> list[HistoryRow]:
         rows.append((month, identity(values[1]) if not is_blank(values[1]) else values[1],
                      *values[2:]))
     return rows
+
+
+def month_problems(grid: Grid) -> list[tuple[str, str, str]]:
+    """``(cell, 工号, message)`` for every 历史 row whose 月份 cannot be read (``9月``)."""
+    top = header_row(grid, HISTORY_HEADERS[0])
+    if top is None:
+        return []
+    columns = header_columns(grid, top)
+    month_col, agent_col = columns[HISTORY_HEADERS[0]], columns.get(HISTORY_HEADERS[1])
+    found = []
+    for r in rows_below(grid, top):
+        if all(is_blank(grid.get((r, columns[h]))) for h in HISTORY_HEADERS if h in columns):
+            continue
+        agent = grid.get((r, agent_col)) if agent_col is not None else None
+        try:
+            core.month_number(month_text_of(grid.get((r, month_col))))
+        except KpiError as error:
+            found.append((a1(r, month_col), identity(agent) if not is_blank(agent) else "",
+                          str(error)))
+    return found
 
 
 def merge(existing: Sequence[HistoryRow], month: str, current: Sequence[HistoryRow]

@@ -525,7 +525,7 @@ def _validate(ws: Worksheet, spec: Input, letter: str, last: int) -> None:
     area = f"{letter}{FIRST_ROW}:{letter}{last}"
     dv: DataValidation | None = None
     if spec.kind in ("choice", "yesno"):
-        choices = spec.choices or ("是", "否")
+        choices = spec.allowed
         dv = DataValidation(type="list", formula1='"' + ",".join(choices) + '"', allow_blank=True)
         dv.error = "请从下拉列表中选择: " + " / ".join(choices)
         dv.prompt = spec.note or "从下拉列表选择: " + " / ".join(choices)

@@ -22,6 +22,7 @@ Formula placeholders (resolved by the builder, always for the current row of 考
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
@@ -35,6 +36,38 @@ Notation = Literal["tier", "deduct", "split", "text"]
 HistoryKind = Literal["elimination", "run", "quarter_prize"]
 
 SampleFn = Callable[["SampleRow"], object]
+PoolScope = Literal["team", "all"]
+
+YESNO = ("是", "否")
+"""The two answers of a ``yesno`` input (its dropdown)."""
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """What a number HR types in an input column may be: ``low`` ≤ value ≤ ``high`` (``None``:
+    unbounded), a whole number when ``whole``. ``high`` is a plausibility limit — a value
+    beyond it is a typo (1e12 元 of sales), not a figure to pay on."""
+
+    low: float | None = None
+    high: float | None = None
+    whole: bool = False
+
+
+KIND_BOUNDS: dict[str, Bounds] = {
+    "money": Bounds(0, 1e9),
+    "count": Bounds(0, 1e7, whole=True),
+    "rate": Bounds(0, 1),
+    "seconds": Bounds(0, 86_400),
+    "hours": Bounds(0, 744),
+    "points": Bounds(0),
+    "score": Bounds(0),
+}
+"""Per input kind (the refresh checks every agent row against them; an input may override)."""
+KIND_NOUNS: dict[str, str] = {
+    "money": "金额", "count": "次数/人数", "rate": "比率", "seconds": "秒数", "hours": "小时数",
+    "points": "分数", "score": "分数",
+}
+"""What a value of each kind is called in a message (``金额不能为负数``)."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +86,20 @@ class Input:
     optional: bool = False
     """A blank cell is fine (a "可直接填" column, or counts it replaces; 扣款 blank = 0); the
     refresh lists blanks in every other input column of an agent's row in 异常."""
+    bounds: Bounds | None = None
+    """Overrides :data:`KIND_BOUNDS` for this column."""
+
+    @property
+    def allowed(self) -> tuple[str, ...]:
+        """The values a ``choice``/``yesno`` cell may hold (its dropdown); ``()`` for others."""
+        if self.kind == "yesno":
+            return self.choices or YESNO
+        return self.choices if self.kind == "choice" else ()
+
+    @property
+    def limits(self) -> Bounds | None:
+        """The bounds a number in this column must keep (``None``: not a number column)."""
+        return self.bounds if self.bounds is not None else KIND_BOUNDS.get(self.kind)
 
 
 @dataclass(frozen=True)
@@ -152,6 +199,11 @@ class PayLine:
     source: str
     money: bool = True
     history: bool = False
+    pool: PoolScope | None = None
+    """The line shares one pool across rows: ``"team"`` (S1 团队超额奖金, KPI_SHARE per 团队) or
+    ``"all"`` (S3 绩效奖金, KPI_POOL over everyone). When a row that feeds the pool (a problem in
+    a column the line's formula depends on) is on hold, every agent sharing that pool is on
+    hold too: nobody is paid out of a pool a bad row fed."""
 
 
 @dataclass(frozen=True)
@@ -261,6 +313,27 @@ class Template:
             else:
                 ordered += [(role, c) for c in calcs if c.role == role]
         return ordered
+
+    def depends_on(self, key: str) -> frozenset[str]:
+        """The 考核 columns the column ``key`` is computed from (transitively, itself included),
+        read off the formula templates (``{c:…}``, ``{col:…}``, ``{points}``, ``{adj}``)."""
+        formulas = {calc.key: calc.formula for _, calc in self.sheet_calcs()}
+        adjust = [calc.key for role, calc in self.sheet_calcs() if role == "adjust"]
+        points = [f"pt_{item.key}" for item in self.items]
+        found: set[str] = set()
+        todo = [key]
+        while todo:
+            current = todo.pop()
+            if current in found:
+                continue
+            found.add(current)
+            formula = formulas.get(current, "")
+            todo += re.findall(r"\{(?:c|col):(\w+)\}", formula)
+            if "{points}" in formula:
+                todo += points
+            if "{adj}" in formula:
+                todo += adjust
+        return frozenset(found)
 
     def columns(self) -> list[tuple[str, str, str]]:
         """Every 考核 column in sheet order as ``(key, header, role)``; inputs have role

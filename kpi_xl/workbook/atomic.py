@@ -156,15 +156,32 @@ def backup_path(path: str | os.PathLike[str]) -> Path:
 
 
 def _keep_backup(path: Path) -> None:
-    """Make ``<name>.bak`` the current file, itself replaced atomically (hard link if possible)."""
+    """Make ``<name>.bak`` the current file, itself replaced atomically (hard link if possible).
+
+    A save killed between its two renames leaves ``.bak`` a hard link of the workbook itself.
+    Renaming the staged link onto it would then be a no-op (POSIX ``rename`` of one link of a
+    file onto another link of the same file does nothing, so the staging file would stay), so
+    such a ``.bak`` is unlinked first: the workbook still holds the same bytes meanwhile.
+    """
     bak = backup_path(path)
     staging = path.with_name(f".{path.name}.bak{TEMP_SUFFIX}")
     staging.unlink(missing_ok=True)
+    if _same_inode(bak, path):
+        bak.unlink()
     try:
         os.link(path, staging)
     except OSError:
         shutil.copy2(path, staging)
     os.replace(staging, bak)
+    staging.unlink(missing_ok=True)  # only there if the rename was a no-op after all
+
+
+def _same_inode(one: Path, other: Path) -> bool:
+    try:
+        a, b = os.stat(one), os.stat(other)
+    except FileNotFoundError:
+        return False
+    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
 
 
 def _mode_for(path: Path) -> int:

@@ -14,6 +14,7 @@ from pathlib import Path
 from kpi_xl.core.errors import CellProblem
 from kpi_xl.recalc import RecalcResult, recalculate
 from kpi_xl.workbook.model import BookData
+from kpi_xl.workbook.refs import parse_range
 from kpi_xl.workbook.xlsx import XlsxEditor, read_book, workbook_lock
 
 
@@ -30,6 +31,15 @@ class ComputedBook:
         merged = dict(data.values)
         merged.update(self.result.values.get(sheet, {}))
         return merged
+
+    def formula_cells(self, sheet: str) -> set[tuple[int, int]]:
+        """The cells of ``sheet`` that hold a formula (every cell of an array formula's range)."""
+        data = self.book.sheets[sheet]
+        cells = set(data.formulas)
+        for area in data.array_formulas.values():
+            top, left, bottom, right = parse_range(area)
+            cells.update((r, c) for r in range(top, bottom + 1) for c in range(left, right + 1))
+        return cells
 
 
 def compute_book(path: str | os.PathLike[str]) -> ComputedBook:

@@ -29,7 +29,9 @@ def refresh_file(path: str | os.PathLike[str], month: str | None = None, *,
         computed = compute_book(path)
         sheets = {name: computed.values(name) for name in computed.book.sheets}
         template = detect_template(sheets)
-        result = compute_payroll(template, sheets, month, all_problems(computed.result))
+        formulas = {name: computed.formula_cells(name) for name in computed.book.sheets}
+        result = compute_payroll(template, sheets, month, all_problems(computed.result),
+                                 formulas)
         editor = XlsxEditor(path)
         store_results(editor, computed)
         present = set(editor.sheet_names)

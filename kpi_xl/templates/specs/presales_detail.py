@@ -153,7 +153,7 @@ TEMPLATE = Template(
     grade_open_top=True,
     grade_assumption="原表提到“中级或高级客服分值要求”但未给分值; 沿用淘宝客服表 (S1) 的分段, "
                      "加分后可超过 100, 故最高档写作 ≥90。",
-    pay_lines=(PayLine("绩效奖金", "pool_share"),),
+    pay_lines=(PayLine("绩效奖金", "pool_share", pool="all"),),
     history_rules=(HistoryRule("promotion", "run", flag="晋升", times="promotion_months",
                                grades="promotion_grades"),),
     params=PARAMS,

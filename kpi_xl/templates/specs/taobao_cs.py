@@ -188,7 +188,7 @@ TEMPLATE = Template(
             Grade("不合格", None)),
     pay_lines=(PayLine("薪资", "salary"), PayLine("岗位奖金", "post_bonus"),
                PayLine("餐补", "meal"), PayLine("全勤奖", "attendance_bonus"),
-               PayLine("团队超额奖金", "team_bonus")),
+               PayLine("团队超额奖金", "team_bonus", pool="team")),
     history_rules=(HistoryRule("elimination", "elimination", flag="淘汰", warning="淘汰预警",
                                threshold="eliminate_below", times="eliminate_times",
                                window="eliminate_window"),),
