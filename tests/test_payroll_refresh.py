@@ -82,7 +82,7 @@ def test_agents_with_problems_are_on_hold_without_invented_numbers(broken) -> No
     assert row[headers.index("备注")].startswith("待核")
     # 合计 leaves the held rows out and says so
     total = result.pay_rows[-1]
-    assert total[-1] == f"待核 {result.on_hold} 人未计入应发工资合计"
+    assert total[-1] == f"待核 {result.on_hold} 人未计入合计"
     assert total[result.pay_headers.index("应发工资")] == result.total
 
 

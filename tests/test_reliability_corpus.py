@@ -153,7 +153,9 @@ CASES: tuple[Case, ...] = (
          "待核, and its teammates: the team bonus pool was fed by the 1e12",
          issues=(("考核", "E7", "超出合理范围"), ("考核", "X7", "远超规则")), on_hold=TEAM_1,
          pay={("KF001", "备注"): "待核: 团队超额奖金: 同组 KF003 数据有误, 奖金池待核; "
-                                 "淘汰预警 (2026-11 65.5分)"}),
+                                 "淘汰预警 (2026-11 65.5分)",
+              # nothing paid out of the pool the 1e12 fed: the shares are blank, not shown
+              ("KF001", "团队超额奖金"): None, ("KF003", "团队超额奖金"): None}),
     Case("b27_execution_not_in_list.xlsx", "异常 考核!AD7 \"很满意\" 不是规则中的选项; KF003 待核",
          issues=(("考核", "AD7", "很满意"),), on_hold=("KF003",)),
     Case("b28_execution_blank.xlsx", "异常 考核!O7 “执行力”为空; KF003 待核",

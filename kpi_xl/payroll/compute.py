@@ -172,7 +172,7 @@ def compute_payroll(template: Template, sheets: Mapping[str, GridLike], month: s
         if ambiguous:
             bad[row.row] |= ambiguous
             reasons[row.row].append("表头重复的列数值不同")
-    _pool_holds(template, rows, bad, reasons)
+    held = _pool_holds(template, rows, bad, reasons)
     listed = {row.agent for row in rows}
     for agent, cell in (roster or {}).items():
         if agent not in listed:
@@ -180,7 +180,8 @@ def compute_payroll(template: Template, sheets: Mapping[str, GridLike], month: s
                        f"工号 {agent} 在员工表, 但考核表没有 (not in 考核 this month)")
 
     minimum = book.money_param(template.min_wage_key)
-    agents = [_agent_pay(template, row, reasons[row.row]) for row in rows]
+    agents = [_agent_pay(template, row, reasons[row.row], held.get(row.row, set()))
+              for row in rows]
 
     # this month's history rows come from scores and grades, before pay (history pay lines)
     unique = [a for a in agents if counts[a.agent] == 1]
@@ -460,9 +461,13 @@ def _formula_problems(template: Template, row: _Row, columns: dict[str, int],
 
 
 def _pool_holds(template: Template, rows: list[_Row], bad: Mapping[int, set[str]],
-                reasons: Mapping[int, list[str]]) -> None:
+                reasons: Mapping[int, list[str]]) -> dict[int, set[str]]:
     """A pay line shared across rows (:attr:`PayLine.pool`) is not paid to anyone sharing the
-    pool with a row whose problem feeds it (a listed cell in a column the line depends on)."""
+    pool with a row whose problem feeds it (a listed cell in a column the line depends on).
+
+    Returns, per 考核 row, the sources of the pay lines held there: their amounts came out of
+    a pool a bad row fed, so they are left blank rather than shown."""
+    held: dict[int, set[str]] = {}
     for line in template.pay_lines:
         if line.pool is None:
             continue
@@ -478,8 +483,10 @@ def _pool_holds(template: Template, rows: list[_Row], bad: Mapping[int, set[str]
             who = "、".join(dict.fromkeys(fed))
             scope = "同组 " if line.pool == "team" else "全员共用奖金池, "
             for row in members:
+                held.setdefault(row.row, set()).add(line.source)
                 if not bad[row.row] & feeds:
                     reasons[row.row].append(f"{line.header}: {scope}{who} 数据有误, 奖金池待核")
+    return held
 
 
 # ---------------------------------------------------------------------------------- pay
@@ -492,7 +499,8 @@ def _score(value: object) -> object:
     return number if kind is Kind.NUMBER else (None if is_blank(value) else value)
 
 
-def _agent_pay(template: Template, row: _Row, reasons: list[str]) -> AgentPay:
+def _agent_pay(template: Template, row: _Row, reasons: list[str],
+               held: set[str]) -> AgentPay:
     values = row.values
     score, grade = _score(values.get("score")), values.get("grade")
     if isinstance(grade, KpiError) or is_error(grade):
@@ -501,10 +509,10 @@ def _agent_pay(template: Template, row: _Row, reasons: list[str]) -> AgentPay:
         reasons.append("KPI得分/等级无法计算")
     lines: list[object] = []
     for line in template.pay_lines:
-        if line.history:
-            lines.append(None)  # filled by _history_lines
-            continue
         value = values.get(line.source)
+        if line.history or (line.source in held and not is_error(value)):
+            lines.append(None)  # history lines: filled by _history_lines; held: left blank
+            continue
         kind, number, _, _ = read_cell(value)
         if kind is Kind.NUMBER:
             lines.append(to_money(value) if line.money else number)  # type: ignore[arg-type]
@@ -585,12 +593,13 @@ def _total_row(template: Template, agents: list[AgentPay]) -> list[object]:
     def column_sum(values: Iterable[object]) -> Decimal:
         return sum((v for v in values if isinstance(v, Decimal)), Decimal("0.00"))
 
-    lines = [column_sum(a.lines[i] for a in agents) if line.money else None
+    paid = [a for a in agents if not a.on_hold]
+    lines = [column_sum(a.lines[i] for a in paid) if line.money else None
              for i, line in enumerate(template.pay_lines)]
     held = sum(a.on_hold for a in agents)
-    note = f"{ON_HOLD} {held} 人未计入应发工资合计" if held else None
+    note = f"{ON_HOLD} {held} 人未计入合计" if held else None
     return [TOTAL, f"{len(agents)}人", None, None, None, *lines,
-            column_sum(a.deduction for a in agents if not a.on_hold),
+            column_sum(a.deduction for a in paid),
             column_sum(a.net for a in agents), note]
 
 
