@@ -112,8 +112,15 @@ def kpi_rate(rate: object, numerator: object = None, denominator: object = None)
     grids = np.broadcast_arrays(as_grid(rate), as_grid(numerator), as_grid(denominator))
     shape = grids[0].shape
     ready_cells, counts_top, counts_bottom = (read_column(grid.ravel()) for grid in grids)
-    result = np.empty(ready_cells.kinds.shape[0], dtype=object)
-    for index in range(result.shape[0]):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratios = counts_top.numbers / counts_bottom.numbers
+    # the common cases in one pass: a ready rate, or two good counts; the rest cell by cell
+    ready = ready_cells.kinds == Kind.NUMBER
+    counted = ((ready_cells.kinds == Kind.BLANK) & (counts_top.kinds == Kind.NUMBER)
+               & (counts_bottom.kinds == Kind.NUMBER) & (counts_bottom.numbers > 0)
+               & (counts_top.numbers >= 0))
+    result = np.where(ready, ready_cells.numbers, ratios).astype(object)
+    for index in np.flatnonzero(~(ready | counted)).tolist():
         result[index] = _one_rate(ready_cells, counts_top, counts_bottom, index)
     return result.reshape(shape)
 

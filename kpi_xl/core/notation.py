@@ -350,7 +350,7 @@ def _cell_text(value: object) -> str:
         raise RuleError(
             f"规则区域含错误值 {error.code}", f"the rule range holds the error {error.code}"
         )
-    if kind is Kind.NUMBER:
+    if kind == Kind.NUMBER:
         return format_number(number)
     return label or ""
 

@@ -201,8 +201,8 @@ def read_weights(weights: object) -> np.ndarray:
         kind, number, label, error = read_cell(cell)
         if error is not None:
             raise error
-        if kind is not Kind.NUMBER:
-            shown = "空" if kind is Kind.BLANK else f"\"{label}\""
+        if kind != Kind.NUMBER:
+            shown = "空" if kind == Kind.BLANK else f"\"{label}\""
             raise RuleError(
                 f"第{index + 1}个权重应为数字, 收到 {shown}",
                 f"weight {index + 1} must be a number, got {'blank' if label is None else label}",

@@ -206,24 +206,28 @@ def explain(rule: Rule, cells: ValueColumn | object) -> Column:
     """One line per cell: ``47% ∈ [45%,50%) → 80``; for a cell in error, its message."""
     found = match(rule, cells)
     column = found.cells
+    endings = [_relation(tier) for tier in rule.tiers]  # per tier, once: "∈ [45%,50%) → 80"
+    scale = rule.scale
     lines = np.empty(len(column), dtype=object)
+    kinds, numbers, labels = column.kinds.tolist(), column.numbers.tolist(), column.labels
     for index, tier_index in enumerate(found.tiers.tolist()):
         error = found.errors[index]
         if error is not None:
             lines[index] = str(error)
             continue
-        lines[index] = _explain_one(rule, rule.tiers[tier_index], column, index)
+        kind = kinds[index]
+        if kind == Kind.BLANK:
+            shown = "空"
+        elif kind == Kind.TEXT:
+            shown = str(labels[index])
+        else:
+            shown = format_number(numbers[index], scale)
+        lines[index] = f"{shown} {endings[tier_index]}"
     return Column(lines, no_errors(len(column)))
 
 
-def _explain_one(rule: Rule, tier: Tier, column: ValueColumn, index: int) -> str:
-    kind = column.kinds[index]
-    if kind == Kind.BLANK:
-        shown = "空"
-    elif kind == Kind.TEXT:
-        shown = str(column.labels[index])
-    else:
-        shown = format_number(column.numbers[index], rule.scale)
+def _relation(tier: Tier) -> str:
+    """What follows the value in an explanation: the relation to the tier and its result."""
     condition = tier.condition_text
     if tier.kind is TierKind.NUMERIC and tier.low is not None and tier.high is not None:
         relation = f"= {condition[1:]}" if condition.startswith("=") else f"∈ {condition}"
@@ -231,8 +235,8 @@ def _explain_one(rule: Rule, tier: Tier, column: ValueColumn, index: int) -> str
         relation = f"{condition[0]} {condition[1:]}"
     elif tier.kind is TierKind.OTHERWISE:
         relation = "∈ 其他"
+    elif tier.kind is TierKind.BLANK:
+        return f"→ {tier.result_text}"  # "空 → 0"
     else:
         relation = f"= {condition}"
-    if kind == Kind.BLANK and tier.kind is TierKind.BLANK:
-        return f"空 → {tier.result_text}"
-    return f"{shown} {relation} → {tier.result_text}"
+    return f"{relation} → {tier.result_text}"

@@ -53,6 +53,7 @@ _NUMBER = re.compile(
 )
 
 
+@lru_cache(maxsize=65536)
 def fold(text: str) -> str:
     """Full-width to half-width, ``>=`` to ``≥``, trimmed: the form every comparison uses."""
     folded = unicodedata.normalize("NFKC", text).translate(_SYMBOL_FOLDS)
@@ -142,8 +143,12 @@ def format_number(value: float, scale: Scale = Scale.PLAIN) -> str:
     return f"{repr_round(value):g}"
 
 
-class Kind(IntEnum):
-    """What a cell holds."""
+class Kind:
+    """What a cell holds: small ints stored in an int8 array per column.
+
+    Plain class attributes, not an Enum: the per-cell loops read them hundreds of thousands of
+    times, and an Enum member lookup costs a Python call each time.
+    """
 
     NUMBER = 0
     TEXT = 1
@@ -174,7 +179,7 @@ def _is_excel_error(text: str) -> bool:
     return text.strip().upper() in EXCEL_ERROR_CODES
 
 
-def read_cell(value: object) -> tuple[Kind, float, str | None, KpiError | None]:
+def read_cell(value: object) -> tuple[int, float, str | None, KpiError | None]:
     """Classify one cell value as Excel (or openpyxl, or the JSON CLI) delivers it."""
     if value is None:
         return Kind.BLANK, math.nan, None, None
@@ -231,11 +236,11 @@ def read_column(values: Iterable[object] | np.ndarray) -> ValueColumn:
 def require_number(value: object, what: str) -> float:
     """One scalar parameter that must be a number (a base salary, a pool, a weight)."""
     kind, number, label, error = read_cell(value)
-    if kind is Kind.NUMBER:
+    if kind == Kind.NUMBER:
         return number
     if error is not None:
         raise error
-    if kind is Kind.BLANK:
+    if kind == Kind.BLANK:
         raise ValueProblem(f"{what}为空, 请填写数字", f"{what} is blank; enter a number")
     raise ValueProblem(
         f'{what}应为数字, 收到文本 "{label}"', f"{what} must be a number, got text {label!r}"

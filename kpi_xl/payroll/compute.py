@@ -414,9 +414,9 @@ def input_problem(spec: Input, value: object) -> str | None:
     if bounds is None:
         return None
     kind, number, label, _ = read_cell(value)
-    if kind is Kind.TEXT:
+    if kind == Kind.TEXT:
         return f"“{header}”应为数字, 现为文本 \"{label}\" (text in a number cell)"
-    if kind is not Kind.NUMBER:
+    if kind != Kind.NUMBER:
         return None
     noun = KIND_NOUNS.get(spec.kind, "数值")
     shown = format_number(number)
@@ -496,7 +496,7 @@ def _score(value: object) -> object:
     if is_error(value):
         return error_code(value)
     kind, number, _, _ = read_cell(value)
-    return number if kind is Kind.NUMBER else (None if is_blank(value) else value)
+    return number if kind == Kind.NUMBER else (None if is_blank(value) else value)
 
 
 def _agent_pay(template: Template, row: _Row, reasons: list[str],
@@ -514,7 +514,7 @@ def _agent_pay(template: Template, row: _Row, reasons: list[str],
             lines.append(None)  # history lines: filled by _history_lines; held: left blank
             continue
         kind, number, _, _ = read_cell(value)
-        if kind is Kind.NUMBER:
+        if kind == Kind.NUMBER:
             lines.append(to_money(value) if line.money else number)  # type: ignore[arg-type]
             continue
         lines.append(error_code(value) if is_error(value) else (
@@ -523,9 +523,9 @@ def _agent_pay(template: Template, row: _Row, reasons: list[str],
     loss = values.get(template.loss_key)
     kind, number, _, _ = read_cell(loss)
     deduction: object
-    if kind is Kind.BLANK:
+    if kind == Kind.BLANK:
         deduction = None
-    elif kind is Kind.NUMBER and number >= 0:
+    elif kind == Kind.NUMBER and number >= 0:
         deduction = to_money(number)
     else:
         deduction = error_code(loss) if is_error(loss) else loss

@@ -47,7 +47,7 @@ class RuleBook:
         """A literal, or the parameter ``key``'s value, as a number (``None`` + an issue)."""
         raw = self.param(key) if key is not None else value
         kind, number, _, _ = read_cell(raw)
-        if kind is Kind.NUMBER:
+        if kind == Kind.NUMBER:
             return number
         label = self.template.param(key).label if key is not None else what
         self._issue(self._cell(key), f"参数“{label}”应为数字, 现为 {raw!r} (must be a number)")
@@ -124,7 +124,7 @@ class RuleBook:
         found = []
         for rank, amount in (row[:2] for row in self.table_rows(key)):
             kind, number, _, _ = read_cell(rank)
-            if kind is not Kind.NUMBER:
+            if kind != Kind.NUMBER:
                 self._issue(None, f"“{self.template.table(key).title}”的名次 {rank!r} 不是数字")
                 continue
             found.append((number, amount))
@@ -136,7 +136,7 @@ def window_months(value: object) -> int | None:
     if is_blank(value) or str(value).strip() in ("全部", "all", "ALL", "All"):
         return None
     kind, number, _, _ = read_cell(value)
-    if kind is Kind.NUMBER and number >= 1 and float(number).is_integer():
+    if kind == Kind.NUMBER and number >= 1 and float(number).is_integer():
         return int(number)
     raise ValueProblem(f"淘汰窗口应为“全部”或月数, 现为 {value!r}",
                        f"the window must be 全部 or a number of months, got {value!r}")
