@@ -2,8 +2,10 @@
 ``"张*"`` (wildcards), ``""`` (blank).
 
 Ranges are fixed in the usual case (``$B$5:$B$200``) while the criterion changes per row
-(``">="&B5``); numeric criteria then take a sorted path (one sort, one ``searchsorted``)
-instead of comparing every row against every cell.
+(``">="&B5``, ``C5``); numeric criteria then take a sorted path (one sort, one
+``searchsorted``) and equality criteria (a team name per row) a group-by (each range
+factorised once, cells counted and summed per distinct key) instead of comparing every row's
+criterion against every cell.
 """
 
 from __future__ import annotations
@@ -189,6 +191,17 @@ def _aggregate(name: str, ctx: Context, ranges: list[Block], crits: list[Block],
             continue
         rows_by_key.setdefault(key, []).append(row)
     fast = _sorted_path(cells[0], rows_by_key, values, n) if len(cells) == 1 else None
+    if fast is None and values is not None:
+        grouped = _grouped_path(cells, rows_by_key, sum_num, sum_err, sum_obj,
+                                values.kind.reshape(-1) == NUM, n)
+        if grouped is not None:
+            fast, errors = grouped
+            for rows, error_value in errors:
+                result_err[rows] = error_value
+    elif fast is None:
+        grouped = _grouped_path(cells, rows_by_key, None, None, None, None, n)
+        if grouped is not None:
+            fast = grouped[0]
     if fast is not None:
         counts, sums, value_counts = fast
     else:
@@ -265,6 +278,138 @@ def _sorted_path(cells: Cells, rows_by_key: dict, values: Block | None,
         sums[rows] = total
         value_counts[rows] = flags
     return counts, sums, value_counts
+
+
+GROUP_BY_MIN_KEYS = 4
+"""Below this many distinct criteria a mask per criterion is as quick as a group-by."""
+
+
+def _equality_key(criterion: object) -> tuple[str, object] | None:
+    """What a cell must equal to match an ``=`` criterion, as a factorisation key."""
+    if not isinstance(criterion, Criterion) or criterion.op != "=":
+        return None
+    if criterion.kind == "num":
+        return ("n", criterion.number)
+    if criterion.kind == "bool":
+        return ("b", criterion.number)
+    if criterion.kind == "text" and not criterion.wildcard:
+        return ("t", criterion.text.replace("~*", "*").replace("~?", "?").replace("~~", "~"))
+    if criterion.kind == "empty":
+        return ("e", "")
+    return None
+
+
+def _factorise(cells: Cells) -> tuple[np.ndarray, dict[tuple[str, object], int]]:
+    """A code per cell (−1: matches no equality criterion) and the key → code table, where
+    a cell's key is what :func:`matches` compares for ``=``: its number, its bool, its
+    case-folded text; blank cells and empty text share the key of the ``""`` criterion."""
+    codes = np.full(cells.kind.shape[0], -1, dtype=np.int64)
+    table: dict[tuple[str, object], int] = {}
+    for kind, tag in ((NUM, "n"), (BOOL, "b")):
+        where = np.nonzero(cells.kind == kind)[0]
+        if where.size:
+            distinct, inverse = np.unique(cells.num[where], return_inverse=True)
+            base = len(table)
+            codes[where] = inverse.reshape(-1) + base
+            for offset, number in enumerate(distinct.tolist()):
+                table[(tag, number)] = base + offset
+    texts = np.nonzero(cells.kind == TEXT)[0]
+    if texts.size:
+        folded = cells.folded
+        text_codes = []
+        for text in folded[texts].tolist():
+            key = ("t", text) if text else ("e", "")
+            code = table.get(key)
+            if code is None:
+                code = table[key] = len(table)
+            text_codes.append(code)
+        codes[texts] = text_codes
+    blanks = np.nonzero(cells.kind == BLANK)[0]
+    if blanks.size:
+        code = table.get(("e", ""))
+        if code is None:
+            code = table[("e", "")] = len(table)
+        codes[blanks] = code
+    return codes, table
+
+
+def _grouped_path(cells: list[Cells], rows_by_key: dict, sum_num: np.ndarray | None,
+                  sum_err: np.ndarray | None, sum_obj: np.ndarray | None,
+                  value_numeric: np.ndarray | None, n: int
+                  ) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray],
+                             list[tuple[list[int], object]]] | None:
+    """Equality criteria (``=`` a number, a bool or text without wildcards): one pass.
+
+    Each criteria range is factorised once; matching cells are grouped by their combined
+    code, and each distinct criterion looks its group up. Sums add the same cells in the same
+    order as the mask path (a stable sort, then each group's slice), so the results are the
+    same to the last bit. Returns None when some criterion is not an equality.
+    """
+    if len(rows_by_key) < GROUP_BY_MIN_KEYS:
+        return None
+    wanted = []
+    for key in rows_by_key:
+        equal = [_equality_key(criterion) for criterion in key]
+        if any(e is None for e in equal):
+            return None
+        wanted.append(equal)
+    combined = np.zeros(cells[0].kind.shape[0], dtype=np.int64)
+    valid = np.ones(cells[0].kind.shape[0], dtype=bool)
+    tables = []
+    radix = 1
+    for cell in cells:
+        codes, table = _factorise(cell)
+        size = max(len(table), 1)
+        if radix * size >= 2**62:
+            return None
+        valid &= codes >= 0
+        combined += np.where(codes >= 0, codes, 0) * radix
+        tables.append((table, radix))
+        radix *= size
+    where = np.nonzero(valid)[0]
+    distinct, group = np.unique(combined[where], return_inverse=True)
+    group = group.reshape(-1)
+    order = np.argsort(group, kind="stable")
+    sizes = np.bincount(group, minlength=distinct.shape[0])
+    starts = np.concatenate([[0], np.cumsum(sizes)])
+    position = {code: index for index, code in enumerate(distinct.tolist())}
+    if sum_num is not None:
+        sorted_sums = sum_num[where][order]
+        numeric_counts = np.bincount(group, weights=value_numeric[where],
+                                     minlength=distinct.shape[0])
+        bad = sum_err[where]
+        first_error = {}
+        if bad.any():
+            bad_groups = group[bad]
+            bad_cells = where[bad]
+            seen, first = np.unique(bad_groups, return_index=True)
+            first_error = dict(zip(seen.tolist(), bad_cells[first].tolist(), strict=True))
+    counts = np.zeros(n)
+    sums = np.zeros(n)
+    value_counts = np.zeros(n)
+    errors: list[tuple[list[int], object]] = []
+    for rows, equal in zip(rows_by_key.values(), wanted, strict=True):
+        code = 0
+        for value, (table, weight) in zip(equal, tables, strict=True):
+            found = table.get(value)
+            if found is None:
+                code = -1
+                break
+            code += found * weight
+        index = position.get(code) if code >= 0 else None
+        if index is None:
+            continue  # no cell matches: zero count, zero sum
+        counts[rows] = sizes[index]
+        if sum_num is not None:
+            sums[rows] = _slice_sum(sorted_sums, starts, index)
+            value_counts[rows] = numeric_counts[index]
+            if index in first_error:
+                errors.append((rows, sum_obj[first_error[index]]))
+    return (counts, sums, value_counts), errors
+
+
+def _slice_sum(sorted_values: np.ndarray, starts: np.ndarray, index: int) -> float:
+    return float(sorted_values[starts[index]:starts[index + 1]].sum())
 
 
 def _stack(blocks: list[Block]) -> Block:

@@ -27,7 +27,7 @@ def refresh_file(path: str | os.PathLike[str], month: str | None = None, *,
     """
     with workbook_lock(path, timeout=lock_timeout):
         computed = compute_book(path)
-        sheets = {name: computed.values(name) for name in computed.book.sheets}
+        sheets = {name: computed.view(name) for name in computed.book.sheets}
         template = detect_template(sheets)
         formulas = {name: computed.formula_cells(name) for name in computed.book.sheets}
         result = compute_payroll(template, sheets, month, all_problems(computed.result),

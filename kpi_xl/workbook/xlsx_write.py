@@ -2,8 +2,11 @@
 
 openpyxl load-and-save drops what it does not model (xlwings Lite code in
 ``xl/webextensions``, ``vbaProject.bin``, form controls, some charts and pictures). The
-:class:`XlsxEditor` parses only the worksheet parts it is asked to change; every other zip
-entry is written back with the same bytes, name, date, attributes and compression method.
+:class:`XlsxEditor` touches only the worksheet parts it is asked to change; every other zip
+entry is written back with the same bytes (copied still compressed), name, date, attributes
+and compression method. Caching formula results and replacing rows stream each part through
+once (:mod:`~kpi_xl.workbook.sheetstream`) and keep it deflated until the save; other edits,
+and parts laid out unusually, use an lxml tree (:mod:`~kpi_xl.workbook.sheetpart`).
 
     with workbook_lock(path):
         editor = XlsxEditor(path)
@@ -16,8 +19,9 @@ from __future__ import annotations
 
 import io
 import os
+import struct
 import zipfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -25,6 +29,7 @@ from lxml import etree
 
 from kpi_xl.core.errors import KpiError
 
+from . import sheetstream
 from .atomic import atomic_write
 from .ooxml import (
     NS_CT,
@@ -38,6 +43,7 @@ from .ooxml import (
     xml_parser,
 )
 from .sheetpart import SheetPart
+from .sheetstream import Deflated, NotStreamable
 
 Cell = tuple[int, int]
 
@@ -70,8 +76,10 @@ class XlsxEditor:
         except (zipfile.BadZipFile, KeyError, etree.XMLSyntaxError) as exc:
             raise not_a_workbook(self.path.name, exc) from exc
         self._sheets: dict[str, SheetPart] = {}
+        self._streamed: dict[str, Deflated] = {}
         self._replaced: dict[str, bytes] = {}
         self._dropped: set[str] = set()
+        self._formulas_changed = False
         self._full_calc_on_load = False
 
     # ------------------------------------------------------------------ queries
@@ -84,18 +92,42 @@ class XlsxEditor:
         """Zip entry names of the source file, in order."""
         return [info.filename for info in self._zip.infolist()]
 
+    def _part_name(self, name: str) -> str:
+        ref = next((s for s in self._package.sheets if s.name == name), None)
+        if ref is None:
+            raise KpiError(
+                f"工作簿中没有名为 '{name}' 的工作表",
+                f"the workbook has no worksheet named '{name}'",
+                code="#REF!",
+            )
+        return ref.part
+
     def _sheet(self, name: str) -> SheetPart:
+        """The sheet as an lxml tree (from its streamed edits so far, if any)."""
         part = self._sheets.get(name)
         if part is None:
-            ref = next((s for s in self._package.sheets if s.name == name), None)
-            if ref is None:
-                raise KpiError(
-                    f"工作簿中没有名为 '{name}' 的工作表",
-                    f"the workbook has no worksheet named '{name}'",
-                    code="#REF!",
-                )
-            part = self._sheets[name] = SheetPart(name, ref.part, self._zip.read(ref.part))
+            part_name = self._part_name(name)
+            streamed = self._streamed.pop(name, None)
+            data = self._zip.read(part_name) if streamed is None else streamed.to_bytes()
+            part = self._sheets[name] = SheetPart(name, part_name, data)
         return part
+
+    def _streamable(self, name: str) -> bool:
+        self._part_name(name)
+        return name not in self._sheets
+
+    def _chunks(self, name: str) -> Iterator[bytes]:
+        """The current bytes of a sheet part not held as a tree, a piece at a time."""
+        streamed = self._streamed.get(name)
+        if streamed is not None:
+            yield from streamed.chunks()
+            return
+        with self._zip.open(self._part_name(name)) as stream:
+            while True:
+                chunk = stream.read(sheetstream.CHUNK)
+                if not chunk:
+                    return
+                yield chunk
 
     # ------------------------------------------------------------------ edits
     def set_cached_values(self, sheet: str, values: Mapping[Cell, object]) -> None:
@@ -106,6 +138,12 @@ class XlsxEditor:
         inside an array formula's range count as formula cells. Raises ``KeyError`` for a cell
         that holds no formula.
         """
+        if self._streamable(sheet):
+            try:
+                self._streamed[sheet] = sheetstream.set_cached(self._chunks(sheet), values, sheet)
+                return
+            except NotStreamable:
+                pass
         self._sheet(sheet).set_cached(values)
 
     def set_cells(self, sheet: str, values: Mapping[Cell, object]) -> None:
@@ -143,6 +181,18 @@ class XlsxEditor:
             raise ValueError(f"keep_rows={keep_rows} must be between 0 and first_row-1")
         if styles is not None and not isinstance(styles, Mapping):
             styles = {first_col + i: style for i, style in enumerate(styles)}
+        if self._streamable(sheet):
+            rows = rows if isinstance(rows, Sequence) else list(rows)
+            try:
+                part, last_row, formulas = sheetstream.replace_rows(
+                    self._chunks(sheet), rows, first_row=first_row, first_col=first_col,
+                    keep_rows=keep_rows, styles=styles)
+            except NotStreamable:
+                pass
+            else:
+                self._streamed[sheet] = part
+                self._formulas_changed |= formulas
+                return last_row
         return self._sheet(sheet).replace_rows(
             rows, first_row=first_row, first_col=first_col, keep_rows=keep_rows, styles=styles
         )
@@ -177,19 +227,49 @@ class XlsxEditor:
     def write_to(self, stream: BinaryIO) -> None:
         """Write the edited package to a binary stream."""
         replaced = self._final_parts()
+        streamed = {self._part_name(name): part for name, part in self._streamed.items()}
         with zipfile.ZipFile(stream, "w") as out:
+            raw_ok = _can_write_raw(out)
             for info in self._zip.infolist():
                 name = info.filename
                 if name in self._dropped:
                     continue
                 data = replaced.get(name)
-                if data is None:
-                    data = self._zip.read(name)
-                out.writestr(_copy_info(info), data)
+                if data is not None:
+                    out.writestr(_copy_info(info), data)
+                    continue
+                part = streamed.get(name)
+                if part is not None:
+                    if raw_ok and info.compress_type == zipfile.ZIP_DEFLATED:
+                        _write_raw(out, info, part.data, part.crc, part.size)
+                    else:
+                        out.writestr(_copy_info(info), part.to_bytes())
+                    continue
+                stored = self._stored(info) if raw_ok else None
+                if stored is not None:
+                    _write_raw(out, info, stored, info.CRC, info.file_size)
+                else:
+                    out.writestr(_copy_info(info), self._zip.read(name))
+
+    def _stored(self, info: zipfile.ZipInfo) -> memoryview | None:
+        """An entry's data exactly as stored in the source (compressed), if it can be copied
+        so: not encrypted, deflated or stored, a well-formed local header."""
+        if info.flag_bits & 0x1 or info.compress_type not in (zipfile.ZIP_DEFLATED,
+                                                               zipfile.ZIP_STORED):
+            return None
+        offset = info.header_offset
+        header = self._source[offset:offset + 30]
+        if len(header) < 30 or header[:4] != b"PK\x03\x04":
+            return None
+        name_length, extra_length = struct.unpack("<HH", header[26:30])
+        start = offset + 30 + name_length + extra_length
+        if start + info.compress_size > len(self._source):
+            return None
+        return memoryview(self._source)[start:start + info.compress_size]
 
     def _final_parts(self) -> dict[str, bytes]:
         parts = dict(self._replaced)
-        formulas_changed = False
+        formulas_changed = self._formulas_changed
         for sheet in self._sheets.values():
             parts[sheet.part] = sheet.to_bytes()
             formulas_changed |= sheet.formulas_changed
@@ -232,6 +312,37 @@ class XlsxEditor:
             root.insert(position, calc)
         calc.set("fullCalcOnLoad", "1")
         return part_bytes(root, self._zip.read(self._package.workbook))
+
+
+def _can_write_raw(out: zipfile.ZipFile) -> bool:
+    """Whether entries can be written already compressed (``zipfile``'s own bookkeeping, as
+    ``ZipFile.writestr`` does it, on a seekable stream)."""
+    return bool(getattr(out, "_seekable", False)) and all(
+        hasattr(out, attr) for attr in ("fp", "start_dir", "filelist", "NameToInfo",
+                                        "_writecheck", "_didModify"))
+
+
+def _write_raw(out: zipfile.ZipFile, info: zipfile.ZipInfo, data: bytes | memoryview,
+               crc: int, size: int) -> None:
+    """Add an entry whose data is already compressed with the entry's method: the same local
+    header, data and directory record ``writestr`` would write, without recompressing."""
+    zinfo = _copy_info(info)
+    zinfo.flag_bits = 0
+    if not zinfo.external_attr:
+        zinfo.external_attr = 0o600 << 16
+    zinfo.file_size = size
+    zinfo.compress_size = len(data)
+    zinfo.CRC = crc
+    zip64 = size * 1.05 > zipfile.ZIP64_LIMIT
+    out.fp.seek(out.start_dir)
+    zinfo.header_offset = out.fp.tell()
+    out._writecheck(zinfo)
+    out._didModify = True
+    out.fp.write(zinfo.FileHeader(zip64))
+    out.fp.write(data)
+    out.start_dir = out.fp.tell()
+    out.filelist.append(zinfo)
+    out.NameToInfo[zinfo.filename] = zinfo
 
 
 def _copy_info(info: zipfile.ZipInfo) -> zipfile.ZipInfo:

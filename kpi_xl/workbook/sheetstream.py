@@ -1,0 +1,686 @@
+"""Worksheet parts edited as a byte stream, never held as a tree.
+
+The two big edits of a refresh — caching every formula result of 考核 and replacing the rows
+of 工资/明细/历史 — rewrite one sheet part in a single pass: untouched bytes (other rows, other
+cells, everything outside ``<sheetData>``) are copied through as they are, new ``<row>``/``<c>``
+text is generated, and the result is deflated as it is produced (:class:`Deflated`), so neither
+the part's XML nor a tree of it stays in memory until the save.
+
+This works on the layout every producer of .xlsx files writes (Excel, LibreOffice, openpyxl,
+kpi_xl): the main namespace as the default one, ``r`` as the first attribute of ``<row>`` and
+``<c>``, rows in order, ``<f>`` before ``<v>``. Anything else — comments, CDATA, a prefixed
+main namespace, a cell that would have to be created — raises :class:`NotStreamable` and the
+caller edits that part as a tree instead (:mod:`~kpi_xl.workbook.sheetpart`), with the same
+result.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import zlib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+from kpi_xl.core.errors import EXCEL_ERROR_CODES, KpiError
+
+from .cellvalues import Formula, encode_cached, encode_input, storable_error
+from .ooxml import NS_MAIN, escape_text
+from .refs import column_index, column_letters, coordinate, parse_range
+
+Cell = tuple[int, int]
+
+CHUNK = 4 << 20
+"""Bytes read (and rows written) at a time."""
+COMPRESS_LEVEL = 1
+"""Deflate level of rewritten parts: 3× faster than zipfile's default (6), files ~30 % larger."""
+
+_ROW_ATTRS_NOT_COPIED = frozenset({b"r", b"spans", b"hidden", b"outlineLevel", b"collapsed"})
+_NOT_SIMPLE = (b"<!--", b"<![CDATA[", b"<?", b"xmlns", b"<!")
+_MAIN_DEFAULT = f'xmlns="{NS_MAIN}"'.encode()
+
+_ATTR_RE = re.compile(rb"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_T_ATTR_RE = re.compile(rb"""\s+t\s*=\s*(?:"[^"]*"|'[^']*')""")
+_REF_RE = re.compile(rb"""\br\s*=\s*["']([A-Za-z$]+[0-9$]+)["']""")
+_CELL_TAG_RE = re.compile(rb"<c\b([^>]*?)(/?)>")
+_ROW_TAG_RE = re.compile(rb"""<row\b([^>]*?)(/?)>""")
+_ROW_NUMBER_RE = re.compile(rb"""\br\s*=\s*["']([0-9]+)["']""")
+_DIMENSION_RE = re.compile(rb"""(<dimension\b[^>]*?\bref\s*=\s*)(?:"[^"]*"|'[^']*')""")
+_AUTO_FILTER_RE = re.compile(rb"""(<autoFilter\b[^>]*?\bref\s*=\s*)(?:"([^"]*)"|'([^']*)')""")
+_COL_RE = re.compile(rb"<col\b([^>]*?)/?>")
+_VALUE_RE = re.compile(
+    rb"(?:<v\b[^>]*?/>|<v\b[^>]*>[^<]*</v>|<is\b[^>]*?/>|<is\b[^>]*>.*?</is>)", re.S
+)
+_F_RE = re.compile(rb"<f\b[^>]*?/>|<f\b[^>]*>[^<]*</f>")
+
+
+class NotStreamable(Exception):
+    """This part (or this edit) needs the tree editor."""
+
+
+# --------------------------------------------------------------------------- compressed parts
+@dataclass(frozen=True)
+class Deflated:
+    """A part's bytes as one raw deflate stream (what a zip entry holds), with CRC and size."""
+
+    data: bytes
+    crc: int
+    size: int
+
+    def chunks(self) -> Iterator[bytes]:
+        inflater = zlib.decompressobj(-15)
+        for start in range(0, len(self.data), CHUNK // 8):
+            out = inflater.decompress(self.data[start:start + CHUNK // 8])
+            if out:
+                yield out
+        rest = inflater.flush()
+        if rest:
+            yield rest
+
+    def to_bytes(self) -> bytes:
+        return zlib.decompress(self.data, -15)
+
+
+class DeflateSink:
+    """Collects output text, deflating it as it comes."""
+
+    def __init__(self) -> None:
+        self._z = zlib.compressobj(COMPRESS_LEVEL, zlib.DEFLATED, -15)
+        self._out: list[bytes] = []
+        self._pending: list[bytes] = []
+        self._pending_size = 0
+        self.crc = 0
+        self.size = 0
+
+    def write(self, data: bytes) -> None:
+        if not data:
+            return
+        self._pending.append(data)
+        self._pending_size += len(data)
+        if self._pending_size >= CHUNK:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._pending:
+            data = b"".join(self._pending)
+            self._pending.clear()
+            self._pending_size = 0
+            self.crc = zlib.crc32(data, self.crc)
+            self.size += len(data)
+            out = self._z.compress(data)
+            if out:
+                self._out.append(out)
+
+    def close(self) -> Deflated:
+        self._flush()
+        self._out.append(self._z.flush())
+        return Deflated(b"".join(self._out), self.crc, self.size)
+
+
+def deflate(data: bytes) -> Deflated:
+    sink = DeflateSink()
+    sink.write(data)
+    return sink.close()
+
+
+# --------------------------------------------------------------------------- splitting a part
+class Part:
+    """A sheet part read as head (through ``<sheetData>``), row segments, and tail."""
+
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self._chunks = iter(chunks)
+        buffer = b""
+        while True:
+            start = buffer.find(b"<sheetData")
+            if start >= 0:
+                end = buffer.find(b">", start)
+                if end >= 0:
+                    break
+            more = next(self._chunks, None)
+            if more is None:
+                raise NotStreamable("no <sheetData>")
+            buffer += more
+        if buffer[end - 1:end] == b"/" or _MAIN_DEFAULT not in buffer[:start]:
+            raise NotStreamable("empty <sheetData/> or a prefixed main namespace")
+        self.head = buffer[:end + 1]
+        self._buffer = buffer[end + 1:]
+        self.tail = b""
+
+    def segments(self) -> Iterator[bytes]:
+        """The content of ``<sheetData>``, cut after whole rows; then ``tail`` is set."""
+        buffer = self._buffer
+        self._buffer = b""
+        while True:
+            close = buffer.find(b"</sheetData>")
+            if close >= 0:
+                segment, self.tail = buffer[:close], buffer[close:]
+                _check_simple(segment)
+                if segment:
+                    yield segment
+                for more in self._chunks:
+                    self.tail += more
+                return
+            cut = buffer.rfind(b"</row>")
+            if cut >= 0 and len(buffer) > CHUNK // 2:
+                cut += 6
+                segment, buffer = buffer[:cut], buffer[cut:]
+                _check_simple(segment)
+                yield segment
+            more = next(self._chunks, None)
+            if more is None:
+                raise NotStreamable("no </sheetData>")
+            buffer += more
+
+
+def _check_simple(segment: bytes) -> None:
+    for marker in _NOT_SIMPLE:
+        if marker in segment:
+            raise NotStreamable(f"{marker.decode()} inside <sheetData>")
+
+
+# --------------------------------------------------------------------------- cached values
+def _cached_xml(value: object) -> tuple[bytes | None, bytes]:
+    """(``t`` value or None, the ``<v>`` element) for a formula's cached result."""
+    kind = type(value)
+    if kind is float:
+        if value == value and value not in (math.inf, -math.inf):  # type: ignore[comparison-overlap]
+            if value.is_integer() and abs(value) < 1e16:  # type: ignore[attr-defined]
+                return None, b"<v>%d</v>" % int(value)  # type: ignore[call-overload]
+            return None, b"<v>" + repr(value).encode() + b"</v>"
+        return b"e", b"<v>#NUM!</v>"
+    if kind is str:
+        if value in EXCEL_ERROR_CODES:
+            return b"e", b"<v>" + storable_error(value).encode() + b"</v>"  # type: ignore[arg-type]
+        return b"str", b"<v>" + xml_text(escape_text(value)).encode() + b"</v>"  # type: ignore[arg-type]
+    if kind is bool:
+        return b"b", b"<v>1</v>" if value else b"<v>0</v>"
+    if isinstance(value, KpiError):
+        return b"e", b"<v>" + storable_error(value.code).encode() + b"</v>"
+    enc = encode_cached(value)
+    if enc is None:
+        return None, b""
+    inner = xml_text(enc.text).encode()
+    return (None if enc.t is None else enc.t.encode()), b"<v>" + inner + b"</v>"
+
+
+def xml_text(text: str) -> str:
+    """Text content escaped for XML (``\\r`` as a character reference, as lxml writes it)."""
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    if "\r" in text:
+        text = text.replace("\r", "&#13;")
+    return text
+
+
+def _with_t(attrs: bytes, t: bytes | None) -> bytes:
+    """A ``<c>`` tag's attribute text with its ``t`` set to ``t`` (removed for ``None``)."""
+    found = _T_ATTR_RE.search(attrs)
+    if t is None:
+        return attrs if found is None else attrs[:found.start()] + attrs[found.end():]
+    new = b' t="' + t + b'"'
+    if found is None:
+        return attrs + new
+    if attrs[found.start():found.end()] == new:
+        return attrs
+    return attrs[:found.start()] + new + attrs[found.end():]
+
+
+def _array_ranges(segment: bytes, into: list[tuple[int, int, int, int]]) -> None:
+    """Add the ranges of array formulas whose ``<f>`` is in ``segment``."""
+    position = segment.find(b"array")
+    while position >= 0:
+        f_start = segment.rfind(b"<f", 0, position)
+        f_end = segment.find(b">", position)
+        c_start = segment.rfind(b"<c ", 0, position)
+        if f_start >= 0 and f_end >= 0 and c_start >= 0 and segment.find(b">", f_start,
+                                                                          position) < 0:
+            attrs = dict(_attrs(segment[f_start + 2:f_end]))
+            if attrs.get(b"t") == b"array":
+                ref = _REF_RE.search(segment, c_start, segment.find(b">", c_start) + 1)
+                if ref is None:
+                    raise NotStreamable("an array formula's cell has no reference")
+                anchor = ref.group(1).decode()
+                into.append(parse_range(attrs.get(b"ref", anchor.encode()).decode() or anchor))
+        position = segment.find(b"array", position + 5)
+
+
+def _attrs(text: bytes) -> list[tuple[bytes, bytes]]:
+    return [(m.group(1), m.group(2) if m.group(2) is not None else m.group(3))
+            for m in _ATTR_RE.finditer(text)]
+
+
+def _inside(cell: Cell, ranges: list[tuple[int, int, int, int]]) -> bool:
+    row, col = cell
+    return any(t <= row <= b and left <= col <= r for t, left, b, r in ranges)
+
+
+def _by_row(values: Mapping[Cell, object]) -> list[tuple[int, list[tuple[int, object]]]]:
+    rows: dict[int, list[tuple[int, object]]] = {}
+    for (row, col), value in values.items():
+        found = rows.get(row)
+        if found is None:
+            rows[row] = [(col, value)]
+        else:
+            found.append((col, value))
+    out = []
+    for row in sorted(rows):
+        cells = rows[row]
+        cells.sort(key=_first)
+        out.append((row, cells))
+    return out
+
+
+def _first(item: tuple[int, object]) -> int:
+    return item[0]
+
+
+def set_cached(chunks: Iterable[bytes], values: Mapping[Cell, object], sheet: str) -> Deflated:
+    """Rewrite a sheet part with the cached results of its formula cells set to ``values``.
+
+    Raises ``KeyError`` for a cell that holds no formula (and is in no array formula's range),
+    :class:`NotStreamable` when the tree editor must do it (e.g. a cell to create).
+    """
+    part = Part(chunks)
+    sink = DeflateSink()
+    sink.write(part.head)
+    todo = _by_row(values)
+    index = 0
+    arrays: list[tuple[int, int, int, int]] = []
+    letters: dict[int, bytes] = {}
+    for segment in part.segments():
+        if b"array" in segment:
+            _array_ranges(segment, arrays)
+        position = 0
+        size = len(segment)
+        while index < len(todo):
+            number, cells = todo[index]
+            row_bytes = b"%d" % number
+            start = segment.find(b'<row r="' + row_bytes + b'"', position)
+            if start < 0:
+                break  # in a later segment (or missing: found out at the end)
+            tag_end = segment.find(b">", start)
+            if segment[tag_end - 1] == 47:  # "/": a row without cells
+                raise _missing(sheet, number, cells[0][0], arrays)
+            end = segment.find(b"</row>", tag_end)
+            sink.write(segment[position:tag_end + 1])
+            _rewrite_row(segment, tag_end + 1, end, number, row_bytes, cells, sink, sheet,
+                         arrays, letters)
+            position = end
+            index += 1
+        sink.write(segment[position:size])
+    if index < len(todo):
+        number, cells = todo[index]
+        raise _missing(sheet, number, cells[0][0], arrays)
+    sink.write(part.tail)
+    return sink.close()
+
+
+def _missing(sheet: str, row: int, col: int, arrays: list) -> Exception:
+    if _inside((row, col), arrays):
+        return NotStreamable("a cell of an array formula's range to create")
+    return KeyError(f"{sheet}!{coordinate(row, col)} is not a formula cell; "
+                    "use set_cells for input cells")
+
+
+def _rewrite_row(segment: bytes, start: int, end: int, number: int, row_bytes: bytes,
+                 cells: list[tuple[int, object]], sink: DeflateSink, sheet: str,
+                 arrays: list, letters: dict[int, bytes]) -> None:
+    position = start
+    out: list[bytes] = []
+    write = out.append
+    find = segment.find
+    for col, value in cells:
+        name = letters.get(col)
+        if name is None:
+            name = letters[col] = b'<c r="' + column_letters(col).encode()
+        c_start = find(name + row_bytes + b'"', position, end)
+        if c_start < 0:
+            raise _missing(sheet, number, col, arrays)
+        tag_end = find(b">", c_start)
+        t, v = _cached_xml(value)
+        if segment[tag_end - 1] == 47:  # "<c …/>": no formula, no value
+            if not _inside((number, col), arrays):
+                raise _missing(sheet, number, col, [])
+            write(segment[position:c_start])
+            attrs = _with_t(segment[c_start + 2:tag_end - 1], t)
+            write(b"<c" + attrs + (b">" + v + b"</c>" if v else b"/>"))
+            position = tag_end + 1
+            continue
+        c_end = find(b"</c>", tag_end)
+        inner_start = tag_end + 1
+        if segment.startswith(b"<f>", inner_start):
+            after_f = find(b"</f>", inner_start, c_end) + 4
+            if after_f == 3:
+                raise NotStreamable("an <f> this editor does not follow")
+        elif segment.startswith(b"<f", inner_start):
+            f = _F_RE.match(segment, inner_start, c_end)
+            if f is None:
+                raise NotStreamable("an <f> this editor does not follow")
+            after_f = f.end()
+        elif _inside((number, col), arrays):
+            after_f = inner_start
+        else:
+            raise _missing(sheet, number, col, [])
+        if after_f == c_end:
+            rest = after_f
+        else:
+            old = _VALUE_RE.match(segment, after_f, c_end)
+            rest = old.end() if old is not None else after_f
+            if rest != c_end and (find(b"<v", rest, c_end) >= 0
+                                  or find(b"<is", rest, c_end) >= 0):
+                raise NotStreamable("a cell value this editor does not follow")
+        if t is None and find(b"t", c_start + 2, tag_end) < 0:
+            write(segment[position:after_f])  # the common case: a number, no t attribute
+        else:
+            write(segment[position:c_start])
+            write(b"<c" + _with_t(segment[c_start + 2:tag_end], t) + b">")
+            write(segment[inner_start:after_f])
+        write(v)
+        position = rest
+    write(segment[position:end])
+    sink.write(b"".join(out))
+
+
+# --------------------------------------------------------------------------- replacing rows
+def column_styles(head: bytes) -> dict[int, str]:
+    """Column number → default style (``<col style>``) from the part's head."""
+    styles: dict[int, str] = {}
+    for match in _COL_RE.finditer(head):
+        attrs = dict(_attrs(match.group(1)))
+        style = attrs.get(b"style")
+        if style and style != b"0":
+            low = int(attrs.get(b"min", b"0"))
+            high = min(int(attrs.get(b"max", b"0")), 16384)
+            for index in range(low, high + 1):
+                styles[index] = style.decode()
+    return styles
+
+
+@dataclass
+class _Rows:
+    """What the old rows of a part tell a replacement."""
+
+    kept: list[bytes]
+    extents: list[tuple[int, int, int]]
+    """(row, first column, last column) of kept rows with cells."""
+    template: bytes | None
+    had_formula: bool
+
+
+def _scan_rows(part: Part, keep_rows: int, first_row: int) -> _Rows:
+    kept: list[bytes] = []
+    extents: list[tuple[int, int, int]] = []
+    template: bytes | None = None
+    fallback: bytes | None = None
+    had_formula = False
+    shared_kept = False
+    previous = 0
+    for segment in part.segments():
+        position = 0
+        while True:
+            match = _ROW_TAG_RE.search(segment, position)
+            if match is None:
+                break
+            number_match = _ROW_NUMBER_RE.search(match.group(1))
+            if number_match is None:
+                raise NotStreamable("a row without r")
+            number = int(number_match.group(1))
+            if number <= previous:
+                raise NotStreamable("rows out of order")
+            previous = number
+            end = match.end() if match.group(2) else segment.find(b"</row>", match.end()) + 6
+            if number <= keep_rows:
+                row = segment[match.start():end]
+                kept.append(row)
+                shared_kept |= b"shared" in row
+                extent = _row_extent(row)
+                if extent is not None:
+                    extents.append((number, *extent))
+                position = end
+                continue
+            if number == keep_rows + 1:
+                fallback = segment[match.start():end]
+            if number == first_row:
+                template = segment[match.start():end]
+            if template is not None or number > first_row:
+                rest = segment[match.start():]
+                had_formula = had_formula or b"<f" in rest
+                if shared_kept and b"shared" in rest:
+                    raise NotStreamable("a shared formula across kept and removed rows")
+                break
+            row = segment[match.start():end]
+            had_formula = had_formula or b"<f" in row
+            if shared_kept and b"shared" in row:
+                raise NotStreamable("a shared formula across kept and removed rows")
+            position = end
+    return _Rows(kept, extents, template if template is not None else fallback, had_formula)
+
+
+def _row_extent(row: bytes) -> tuple[int, int] | None:
+    first = last = None
+    for match in _CELL_TAG_RE.finditer(row):
+        ref = _REF_RE.search(match.group(1))
+        if ref is None:
+            raise NotStreamable("a cell without r")
+        col = column_index(ref.group(1).decode().rstrip("0123456789$").replace("$", ""))
+        first = col if first is None else first
+        last = col
+    return None if first is None else (first, last)  # type: ignore[return-value]
+
+
+def _template(row: bytes | None) -> tuple[dict[int, str], bytes]:
+    """Cell styles and copied row attributes of the template row."""
+    if row is None:
+        return {}, b""
+    tag = _ROW_TAG_RE.match(row)
+    assert tag is not None
+    attrs = b"".join(
+        b" " + key + b'="' + value.replace(b'"', b"&quot;") + b'"'
+        for key, value in _attrs(tag.group(1)) if key not in _ROW_ATTRS_NOT_COPIED)
+    styles: dict[int, str] = {}
+    for match in _CELL_TAG_RE.finditer(row):
+        cell = dict(_attrs(match.group(1)))
+        ref = cell.get(b"r")
+        style = cell.get(b"s")
+        if not ref:
+            raise NotStreamable("a cell without r")
+        if style:
+            col = column_index(ref.decode().rstrip("0123456789$").replace("$", ""))
+            styles[col] = style.decode()
+    return styles, attrs
+
+
+def replace_rows(chunks: Iterable[bytes], rows: Iterable[Sequence[object]], *, first_row: int,
+                 first_col: int, keep_rows: int,
+                 styles: Mapping[int, int | None] | None) -> tuple[Deflated, int, bool]:
+    """Rewrite a sheet part with every row below ``keep_rows`` replaced by ``rows``.
+
+    Returns the new part, the last row written and whether a formula was removed or written.
+    """
+    part = Part(chunks)
+    old = _scan_rows(part, keep_rows, first_row)
+    template_styles, row_attrs = _template(old.template)
+    col_styles = {**column_styles(part.head), **template_styles}
+    for col, style in (styles or {}).items():
+        if style is None:
+            col_styles.pop(col, None)
+        else:
+            col_styles[col] = str(style)
+    rows = rows if isinstance(rows, Sequence) else list(rows)
+    last_row = first_row + len(rows) - 1
+    extents = list(old.extents)
+    extents.extend(_new_extent(rows, first_row, first_col, col_styles))
+    head = _set_dimension(part.head, extents)
+    sink = DeflateSink()
+    sink.write(head)
+    for row in old.kept:
+        sink.write(row)
+    wrote_formula = _write_rows(sink, rows, first_row, first_col, col_styles, row_attrs)
+    sink.write(_fit_auto_filter(part.tail, keep_rows, last_row))
+    return sink.close(), last_row, old.had_formula or wrote_formula
+
+
+def _blank_input(value: object) -> bool:
+    if value is None:
+        return True
+    if type(value) is float:
+        return value != value
+    if type(value) in (str, int, bool) or isinstance(value, Formula):
+        return False
+    return encode_input(value) is None
+
+
+def _new_extent(rows: Sequence[Sequence[object]], first_row: int, first_col: int,
+                col_styles: Mapping[int, str]) -> list[tuple[int, int, int]]:
+    """(row, first column, last column) of the first and last new rows with cells, and the
+    widest columns: enough for the used range."""
+    left = right = 0
+    top = bottom = 0
+    for number, values in enumerate(rows, start=first_row):
+        size = len(values)
+        i = 0
+        while i < size and (first_col + i) not in col_styles and _blank_input(values[i]):
+            i += 1
+        if i == size:
+            continue
+        j = size - 1
+        while (first_col + j) not in col_styles and _blank_input(values[j]):
+            j -= 1
+        first, last = first_col + i, first_col + j
+        if not top:
+            top, left, right = number, first, last
+        else:
+            left, right = min(left, first), max(right, last)
+        bottom = number
+    if not top:
+        return []
+    return [(top, left, right), (bottom, left, right)]
+
+
+def _set_dimension(head: bytes, extents: list[tuple[int, int, int]]) -> bytes:
+    """The head with ``<dimension ref>`` set to the used range."""
+    if not extents:
+        ref = "A1"
+    else:
+        top = min(e[0] for e in extents)
+        bottom = max(e[0] for e in extents)
+        left = min(e[1] for e in extents)
+        right = max(e[2] for e in extents)
+        first, last = coordinate(top, left), coordinate(bottom, right)
+        ref = first if first == last else f"{first}:{last}"
+    match = _DIMENSION_RE.search(head)
+    if match is None:
+        raise NotStreamable("no <dimension>")
+    end = match.end()
+    return head[:match.end(1)] + b'"' + ref.encode() + b'"' + head[end:]
+
+
+def _fit_auto_filter(tail: bytes, keep_rows: int, last_row: int) -> bytes:
+    match = _AUTO_FILTER_RE.search(tail)
+    if match is None:
+        return tail
+    views = tail.find(b"<customSheetViews")
+    if 0 <= views < match.start():
+        return tail
+    ref = (match.group(2) if match.group(2) is not None else match.group(3)).decode()
+    if not ref:
+        return tail
+    top, left, _, right = parse_range(ref)
+    if top > keep_rows:
+        return tail
+    bottom = max(last_row, top)
+    new = f"{coordinate(top, left)}:{coordinate(bottom, right)}".encode()
+    return tail[:match.end(1)] + b'"' + new + b'"' + tail[match.end():]
+
+
+_INLINE_CACHE: dict[str, str] = {}
+
+
+def _inline(text: str) -> str:
+    """``t="inlineStr"><is><t>…</t></is>`` for a text input (cached: labels repeat)."""
+    found = _INLINE_CACHE.get(text)
+    if found is None:
+        if len(_INLINE_CACHE) > 200_000:
+            _INLINE_CACHE.clear()
+        escaped = escape_text(text)
+        space = ' xml:space="preserve"' if escaped != escaped.strip() or "\n" in escaped else ""
+        found = _INLINE_CACHE[text] = f' t="inlineStr"><is><t{space}>{xml_text(escaped)}</t></is>'
+    return found
+
+
+def _write_rows(sink: DeflateSink, rows: Sequence[Sequence[object]], first_row: int,
+                first_col: int, col_styles: Mapping[int, str], row_attrs: bytes) -> bool:
+    """Generate ``<row>`` text for ``rows`` into ``sink``; True if a formula was written."""
+    opens: list[str] = []
+    style_attrs: list[str] = []
+    attrs = row_attrs.decode()
+    wrote_formula = False
+    out: list[str] = []
+    for number, values in enumerate(rows, start=first_row):
+        while len(opens) < len(values):
+            col = first_col + len(opens)
+            style = col_styles.get(col)
+            opens.append(f'<c r="{column_letters(col)}')
+            style_attrs.append("" if style is None else f' s="{style}"')
+        rs = str(number)
+        cells = [f'<row r="{rs}"{attrs}>']
+        for offset, value in enumerate(values):
+            head, style_attr = opens[offset], style_attrs[offset]
+            kind = type(value)
+            if kind is float:
+                if value != value:
+                    if style_attr:
+                        cells.append(f'{head}{rs}"{style_attr}/>')
+                    continue
+                if value.is_integer() and abs(value) < 1e16:
+                    text = str(int(value))
+                elif value in (math.inf, -math.inf):
+                    raise ValueError("无穷大不能写入单元格 "
+                                     "(an infinite number cannot be written to a cell)")
+                else:
+                    text = repr(value)
+                cells.append(f'{head}{rs}"{style_attr}><v>{text}</v></c>')
+            elif kind is str:
+                cells.append(f'{head}{rs}"{style_attr}{_inline(value)}</c>')
+            elif value is None:
+                if style_attr:
+                    cells.append(f'{head}{rs}"{style_attr}/>')
+            elif kind is int:
+                cells.append(f'{head}{rs}"{style_attr}><v>{value}</v></c>')
+            elif kind is bool:
+                cells.append(f'{head}{rs}"{style_attr} t="b"><v>{int(value)}</v></c>')
+            elif isinstance(value, Formula):
+                wrote_formula = True
+                t, v = _cached_xml(value.cached)
+                t_attr = "" if t is None else f' t="{t.decode()}"'
+                cells.append(f'{head}{rs}"{style_attr}{t_attr}><f>{xml_text(value.body)}</f>'
+                             f"{v.decode()}</c>")
+            else:
+                cells.append(_generic_cell(f"{head}{rs}", style_attr, value))
+        cells.append("</row>")
+        out.append("".join(cells))
+        if len(out) >= 2000:
+            sink.write("".join(out).encode())
+            out.clear()
+    if out:
+        sink.write("".join(out).encode())
+    return wrote_formula
+
+
+def _generic_cell(ref_open: str, style_attr: str, value: object) -> str:
+    enc = encode_input(value)
+    if enc is None:
+        return f'{ref_open}"{style_attr}/>' if style_attr else ""
+    if enc.inline:
+        return f'{ref_open}"{style_attr}{_inline_encoded(enc.text)}</c>'
+    t = "" if enc.t is None else f' t="{enc.t}"'
+    return f'{ref_open}"{style_attr}{t}><v>{xml_text(enc.text)}</v></c>'
+
+
+def _inline_encoded(escaped: str) -> str:
+    space = ' xml:space="preserve"' if escaped != escaped.strip() or "\n" in escaped else ""
+    return f' t="inlineStr"><is><t{space}>{xml_text(escaped)}</t></is>'
