@@ -174,7 +174,8 @@ def test_sigkill_leaves_old_or_new_workbook(server: Server, tmp_path: Path) -> N
     new = target.read_bytes()
     reference_pay = pay_records(target)
     duration = statistics.median(durations)
-    save_window = 0.1 * duration  # generous: the save is a few % of the refresh
+    # the save is about 1–3% of a refresh since sheets are streamed: aim the series there
+    save_window = 0.02 * duration
 
     rng = random.Random(SEED)
     plan = [(rng.uniform(0.0, 1.1 * duration), False) for _ in range(UNIFORM_KILLS)]
