@@ -30,10 +30,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from kpi_xl.core.cells import coordinate
 from kpi_xl.core.errors import EXCEL_ERROR_CODES, KpiError
 from kpi_xl.core.values import Scale, fold, read_number, repr_round
 from kpi_xl.workbook.model import BookData, SheetData
-from kpi_xl.workbook.refs import coordinate, parse_range
+from kpi_xl.workbook.refs import parse_range
 from kpi_xl.workbook.xlsx import XlsxEditor, read_book, workbook_lock
 
 from .headers import (

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from kpi_xl.core import history as core_history
+from kpi_xl.core.cells import coordinate
 from kpi_xl.core.errors import CellProblem as Problem
 from kpi_xl.core.errors import KpiError, ValueProblem
 from kpi_xl.core.money import CENT, MoneyColumn, to_money
@@ -29,7 +30,6 @@ from kpi_xl.payroll.grid import (
     Cell,
     Grid,
     GridLike,
-    a1,
     as_grid,
     error_code,
     error_message,
@@ -148,13 +148,13 @@ def compute_payroll(template: Template, sheets: Mapping[str, GridLike], month: s
     cells = None if formulas is None else set(formulas.get(ASSESSMENT, ()))
     for row in rows:
         if counts[row.agent] > 1:
-            issues.add(ASSESSMENT, a1(row.row, columns["id"]), row.agent,
+            issues.add(ASSESSMENT, coordinate(row.row, columns["id"]), row.agent,
                        f"工号 {row.agent} 在考核表出现 {counts[row.agent]} 次 (duplicate staff id)")
             reasons[row.row].append("工号重复")
         if roster is None:
             reasons[row.row].append("员工表缺失")
         elif row.agent not in roster:
-            issues.add(ASSESSMENT, a1(row.row, columns["id"]), row.agent,
+            issues.add(ASSESSMENT, coordinate(row.row, columns["id"]), row.agent,
                        f"工号 {row.agent} 不在员工表 (not on the roster)")
             reasons[row.row].append("员工表无此工号")
         elif row.agent in bad_bases:
@@ -255,7 +255,7 @@ def _month(assessment: Grid, month: str | None) -> str:
     where = "--month"
     if month is None:
         cell, value = label_value(assessment, MONTH_LABEL)
-        where = f"{ASSESSMENT}!{a1(*cell) if cell else 'B2'}"
+        where = f"{ASSESSMENT}!{coordinate(*cell) if cell else 'B2'}"
     value = month_text_of(value)
     if is_blank(value):
         raise ValueProblem(f"考核月份未填写: 请在 {where} 填写 (如 2026-11) 或使用 --month",
@@ -282,14 +282,15 @@ def _columns(template: Template, grid: Grid, top: int, issues: _Issues
         index = taken[text]
         taken[text] += 1
         if index >= len(cols):
-            issues.add(ASSESSMENT, a1(top, 1), "", f"考核表缺少列“{header}” (missing column)")
+            issues.add(ASSESSMENT, coordinate(top, 1), "",
+                       f"考核表缺少列“{header}” (missing column)")
             continue
         columns[key] = cols[index]
         if len(cols) > wanted[text]:
             doubled[key] = cols
             if index == 0:
-                where = ", ".join(f"{ASSESSMENT}!{a1(top, c)}" for c in cols)
-                issues.add(ASSESSMENT, a1(top, cols[0]), "",
+                where = ", ".join(f"{ASSESSMENT}!{coordinate(top, c)}" for c in cols)
+                issues.add(ASSESSMENT, coordinate(top, cols[0]), "",
                            f"考核表有 {len(cols)} 列“{header}” ({where}), 无法确定按哪一列计算: "
                            f"请删除或改名多余的列; 各列数值不同的人待核 (duplicate column header)")
     return columns, doubled
@@ -303,7 +304,7 @@ def _agent_rows(template: Template, grid: Grid, top: int, columns: dict[str, int
     for r in rows_below(grid, top):
         if is_blank(grid.get((r, id_col))):
             if any(not is_blank(grid.get((r, c))) for c in inputs):
-                issues.add(ASSESSMENT, a1(r, id_col), "",
+                issues.add(ASSESSMENT, coordinate(r, id_col), "",
                            "本行有数据但没有工号, 未计算 (a row with data but no staff id)")
             continue
         values = {key: grid.get((r, col)) for key, col in columns.items()}
@@ -332,9 +333,9 @@ def _roster(grids: Mapping[str, Grid], issues: _Issues) -> dict[str, str] | None
             continue
         agent = identity(value)
         if agent in found:
-            issues.add(ROSTER, a1(r, col), agent, f"工号 {agent} 在员工表重复 (duplicate)")
+            issues.add(ROSTER, coordinate(r, col), agent, f"工号 {agent} 在员工表重复 (duplicate)")
             continue
-        found[agent] = a1(r, col)
+        found[agent] = coordinate(r, col)
     return found
 
 
@@ -361,7 +362,7 @@ def _roster_problems(template: Template, grid: Grid, issues: _Issues) -> set[str
             else:
                 message = error_message(value) if is_error(value) else input_problem(spec, value)
             if message is not None:
-                issues.add(ROSTER, a1(r, col), agent, message)
+                issues.add(ROSTER, coordinate(r, col), agent, message)
                 held.add(agent)
     return held
 
@@ -376,7 +377,7 @@ def _row_problems(template: Template, row: _Row, columns: dict[str, int],
         if spec.key not in columns:
             continue
         value = row.values.get(spec.key)
-        cell = a1(row.row, columns[spec.key])
+        cell = coordinate(row.row, columns[spec.key])
         if is_blank(value):
             if not spec.optional:
                 issues.add(ASSESSMENT, cell, row.agent,
@@ -395,7 +396,7 @@ def _row_problems(template: Template, row: _Row, columns: dict[str, int],
             message = error_message(value)
             if message not in seen:
                 seen.add(message)
-                issues.add(ASSESSMENT, a1(row.row, columns[key]), row.agent, message)
+                issues.add(ASSESSMENT, coordinate(row.row, columns[key]), row.agent, message)
     return found
 
 
@@ -455,7 +456,7 @@ def _formula_problems(template: Template, row: _Row, columns: dict[str, int],
             shown = format_number(value) if isinstance(value, float) else text_of(value)
             message = (f"“{calc.header}”的公式被改为数值 {shown}, 请恢复公式 "
                        f"(a typed value replaced the column's formula)")
-        issues.add(ASSESSMENT, a1(row.row, col), row.agent, message)
+        issues.add(ASSESSMENT, coordinate(row.row, col), row.agent, message)
         found.add(calc.key)
     return found
 

@@ -71,19 +71,6 @@ def text_of(value: object) -> str:
     return fold(str(value)).strip()
 
 
-def column_letter(col: int) -> str:
-    letters = ""
-    while col:
-        col, rest = divmod(col - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
-def a1(row: int, col: int) -> str:
-    """``(7, 6)`` → ``F7``."""
-    return f"{column_letter(col)}{row}"
-
-
 def max_row(grid: Grid) -> int:
     return max((r for r, _ in grid), default=0)
 

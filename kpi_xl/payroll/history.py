@@ -10,10 +10,10 @@ from decimal import Decimal
 import pandas as pd
 
 from kpi_xl.core import history as core
+from kpi_xl.core.cells import coordinate
 from kpi_xl.core.errors import KpiError, ValueProblem
 from kpi_xl.payroll.grid import (
     Grid,
-    a1,
     header_columns,
     header_row,
     identity,
@@ -72,7 +72,7 @@ def month_problems(grid: Grid) -> list[tuple[str, str, str]]:
         try:
             core.month_number(month_text_of(grid.get((r, month_col))))
         except KpiError as error:
-            found.append((a1(r, month_col), identity(agent) if not is_blank(agent) else "",
+            found.append((coordinate(r, month_col), identity(agent) if not is_blank(agent) else "",
                           str(error)))
     return found
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from kpi_xl.core.cells import coordinate
 from kpi_xl.core.errors import KpiError, ValueProblem
 from kpi_xl.core.money import to_money
 from kpi_xl.core.notation import Rule, parse_rule
 from kpi_xl.core.values import Kind, read_cell
-from kpi_xl.payroll.grid import Cell, Grid, a1, find_cells, is_blank, is_error, label_value
+from kpi_xl.payroll.grid import Cell, Grid, find_cells, is_blank, is_error, label_value
 from kpi_xl.templates.model import Item, Table, Template, item_label
 
 RULES = "规则"
@@ -30,7 +31,7 @@ class RuleBook:
     issues: list[RuleIssue] = field(default_factory=list)
 
     def _issue(self, cell: Cell | None, message: str) -> None:
-        self.issues.append(RuleIssue(a1(*cell) if cell else "", message))
+        self.issues.append(RuleIssue(coordinate(*cell) if cell else "", message))
 
     def param(self, key: str) -> object:
         """The value next to the parameter's label (``None`` when the label is missing)."""

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields, replace
 
+from kpi_xl.core.cells import MAX_ROW, column_index
 from kpi_xl.recalc.parser import (
     ArrayLiteral,
     Binary,
@@ -26,7 +27,7 @@ from kpi_xl.recalc.parser import (
     Unary,
     parse,
 )
-from kpi_xl.recalc.tokenizer import MAX_ROW, FormulaSyntaxError, column_number
+from kpi_xl.recalc.tokenizer import FormulaSyntaxError
 from kpi_xl.workbook.model import BookData
 
 Rect = tuple[str, int, int, int, int]
@@ -93,8 +94,8 @@ def parse_range(text: str) -> tuple[int, int, int, int]:
     match = _RANGE.match(text.strip())
     if match is None:
         raise FormulaSyntaxError(f"bad range {text!r}")
-    col1, row1 = column_number(match.group(1)), int(match.group(2))
-    col2 = column_number(match.group(3)) if match.group(3) else col1
+    col1, row1 = column_index(match.group(1)), int(match.group(2))
+    col2 = column_index(match.group(3)) if match.group(3) else col1
     row2 = int(match.group(4)) if match.group(4) else row1
     return min(row1, row2), min(col1, col2), max(row1, row2), max(col1, col2)
 

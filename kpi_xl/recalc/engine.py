@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from kpi_xl.core.cells import coordinate
 from kpi_xl.core.errors import CellProblem as Problem
 from kpi_xl.core.errors import KpiError
 from kpi_xl.recalc.block import BLANK, ERR, NUM, Block, NotComputable, error
@@ -22,7 +23,6 @@ from kpi_xl.recalc.functions_table import BUILTINS, SUPPORTED
 from kpi_xl.recalc.graph import components, dependencies
 from kpi_xl.recalc.registry import Registry
 from kpi_xl.recalc.store import SheetStore
-from kpi_xl.recalc.tokenizer import cell_name
 from kpi_xl.workbook.model import BookData
 
 CIRCULAR = "循环引用 (circular reference)"
@@ -104,7 +104,7 @@ class Engine:
             failed = next((d for d in edges[gid] if not ok[d]), None)
             if failed is not None:
                 source = groups[failed]
-                where = f"{source.sheet}!{cell_name(source.row0, source.col)}"
+                where = f"{source.sheet}!{coordinate(source.row0, source.col)}"
                 self._not_computable(group, f"依赖无法计算的单元格 {where} "
                                             f"(depends on a cell that cannot be computed)")
                 continue
@@ -122,7 +122,7 @@ class Engine:
 
     def _not_computable(self, group: Group, message: str) -> None:
         for row, col in group.cells():
-            self.result.not_computable.append(Problem(group.sheet, cell_name(row, col), message))
+            self.result.not_computable.append(Problem(group.sheet, coordinate(row, col), message))
 
     def _note_error(self, sheet: str, row: int, col: int, err: object, fresh: set[int]) -> None:
         key = id(err)
@@ -133,10 +133,10 @@ class Engine:
         if origin is not None:
             if key not in self.reported_inputs:
                 self.reported_inputs.add(key)
-                self.result.problems.append(Problem(origin[0], cell_name(origin[1], origin[2]),
+                self.result.problems.append(Problem(origin[0], coordinate(origin[1], origin[2]),
                                                     message))
             return
-        self.result.problems.append(Problem(sheet, cell_name(row, col), message))
+        self.result.problems.append(Problem(sheet, coordinate(row, col), message))
         fresh.add(key)
 
     # --- evaluation -----------------------------------------------------------------------

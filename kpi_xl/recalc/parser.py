@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kpi_xl.recalc.tokenizer import MAX_ROW, FormulaSyntaxError, Token, tokenize
+from kpi_xl.core.cells import MAX_ROW
+from kpi_xl.recalc.tokenizer import FormulaSyntaxError, Token, tokenize
 
 
 class Node:

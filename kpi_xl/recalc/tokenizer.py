@@ -10,8 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-MAX_ROW = 1_048_576
-MAX_COLUMN = 16_384
+from kpi_xl.core.cells import MAX_COL, MAX_ROW, column_index
 
 
 class FormulaSyntaxError(ValueError):
@@ -62,32 +61,12 @@ _OPERATORS = ("<=", ">=", "<>", "+", "-", "*", "/", "^", "&", "=", "<", ">", "%"
               ",", ";", "{", "}")
 
 
-def column_number(letters: str) -> int:
-    number = 0
-    for char in letters.upper():
-        number = number * 26 + ord(char) - 64
-    return number
-
-
-def column_letters(number: int) -> str:
-    letters = ""
-    while number:
-        number, rest = divmod(number - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
-def cell_name(row: int, column: int) -> str:
-    """``(5, 3)`` → ``"C5"``."""
-    return f"{column_letters(column)}{row}"
-
-
 def _cell_part(match: re.Match[str], first_group: int) -> CellPart | None:
     col_abs, letters, row_abs, digits = match.group(*range(first_group, first_group + 4))
     if letters is None:
         return None
-    column, row = column_number(letters), int(digits)
-    if column > MAX_COLUMN or not 1 <= row <= MAX_ROW:
+    column, row = column_index(letters), int(digits)
+    if column > MAX_COL or not 1 <= row <= MAX_ROW:
         return None
     return CellPart(column, bool(col_abs), row, bool(row_abs), match.span(first_group + 3))
 
@@ -102,8 +81,8 @@ def _match_reference(text: str, pos: int) -> tuple[tuple[CellPart, CellPart], in
         return None
     match = _COLUMN_RANGE.match(text, pos)
     if match:
-        first_col, second_col = column_number(match.group(2)), column_number(match.group(4))
-        if max(first_col, second_col) > MAX_COLUMN:
+        first_col, second_col = column_index(match.group(2)), column_index(match.group(4))
+        if max(first_col, second_col) > MAX_COL:
             return None
         first = CellPart(first_col, bool(match.group(1)), None, False, None)
         second = CellPart(second_col, bool(match.group(3)), None, False, None)

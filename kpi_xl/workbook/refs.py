@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import re
 
+from kpi_xl.core.cells import MAX_COL, MAX_ROW, column_index, column_letters
 from kpi_xl.core.errors import EXCEL_ERROR_CODES
-
-MAX_ROW = 1_048_576
-MAX_COL = 16_384
 
 _CELL_RE = re.compile(r"(\$?)([A-Za-z]{1,3})(\$?)([0-9]{1,7})")
 _COL_RE = re.compile(r"(\$?)([A-Za-z]{1,3})")
@@ -22,38 +20,6 @@ _COORD_RE = re.compile(r"([A-Z]{1,3})([0-9]+)")
 
 # Characters that end a "word" (a run that may be a reference, a name, a number, a function).
 _DELIMITERS = frozenset("+-*/^&=<>(),;:{}%\"'![] \t\r\n")
-
-
-def column_index(letters: str) -> int:
-    """``"A"`` → 1, ``"XFD"`` → 16384 (case-insensitive)."""
-    index = 0
-    for char in letters.upper():
-        index = index * 26 + (ord(char) - 64)
-    return index
-
-
-_LETTER_CACHE: dict[int, str] = {}
-
-
-def column_letters(index: int) -> str:
-    """1 → ``"A"``, 16384 → ``"XFD"``."""
-    cached = _LETTER_CACHE.get(index)
-    if cached is not None:
-        return cached
-    if not 1 <= index <= MAX_COL:
-        raise ValueError(f"column {index} out of range 1..{MAX_COL}")
-    letters = ""
-    n = index
-    while n:
-        n, rem = divmod(n - 1, 26)
-        letters = chr(65 + rem) + letters
-    _LETTER_CACHE[index] = letters
-    return letters
-
-
-def coordinate(row: int, col: int) -> str:
-    """(2, 3) → ``"C2"``."""
-    return f"{column_letters(col)}{row}"
 
 
 def parse_coordinate(text: str) -> tuple[int, int]:

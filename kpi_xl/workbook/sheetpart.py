@@ -12,9 +12,11 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from lxml import etree
 
+from kpi_xl.core.cells import column_index, coordinate
+
 from .cellvalues import Encoded, Formula, encode_cached, encode_input
 from .ooxml import NS_MAIN, XML_SPACE, part_bytes, q, xml_parser
-from .refs import column_index, coordinate, parse_range, shift_formula
+from .refs import parse_range, shift_formula
 
 Cell = tuple[int, int]
 

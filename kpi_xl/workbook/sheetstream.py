@@ -22,11 +22,12 @@ import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
+from kpi_xl.core.cells import column_index, column_letters, coordinate
 from kpi_xl.core.errors import EXCEL_ERROR_CODES, KpiError
 
 from .cellvalues import Formula, encode_cached, encode_input, storable_error
 from .ooxml import NS_MAIN, escape_text
-from .refs import column_index, column_letters, coordinate, parse_range
+from .refs import parse_range
 
 Cell = tuple[int, int]
 

@@ -18,9 +18,11 @@ from contextlib import contextmanager
 
 from lxml import etree
 
+from kpi_xl.core.cells import column_index, coordinate
+
 from .model import BookData, SheetData
 from .ooxml import PackageMap, map_package, not_a_workbook, q, unescape_text, xml_parser
-from .refs import column_index, coordinate, parse_range, shift_formula
+from .refs import parse_range, shift_formula
 from .sheetstream import CHUNK, NotStreamable, Part
 
 _C = q("c")
