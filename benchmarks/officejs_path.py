@@ -10,25 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sys
 import time
-import types
+from pathlib import Path
 
-os.environ["XLWINGS_ON_SERVER"] = "true"
-os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.officejs.runner import stub_pyodide  # sets XLWINGS_ON_SERVER before xlwings loads
 
 RULE = "Y≥50%:100; 45%≤Y<50%:80; 40%≤Y<45%:60; Y<40%:0"
-
-
-def _stub_pyodide() -> None:
-    """Pyodide has ``pyodide.ffi.JsNull``; on CPython xlwings' lookup of it fails per cell."""
-    ffi = types.ModuleType("pyodide.ffi")
-    ffi.JsNull = type("JsNull", (), {})
-    package = types.ModuleType("pyodide")
-    package.ffi = ffi
-    sys.modules.setdefault("pyodide", package)
-    sys.modules.setdefault("pyodide.ffi", ffi)
 
 
 async def _measure(rows: int) -> dict[str, float]:
@@ -57,6 +46,6 @@ async def _measure(rows: int) -> dict[str, float]:
 
 
 if __name__ == "__main__":
-    _stub_pyodide()
+    stub_pyodide()
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
     print(json.dumps(asyncio.run(_measure(count))))

@@ -18,7 +18,7 @@ os.environ["XLWINGS_ON_SERVER"] = "true"
 os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
 
 
-def _stub_pyodide() -> None:
+def stub_pyodide() -> None:
     """In Pyodide `pyodide.ffi.JsNull` exists; on CPython each lookup fails slowly."""
     ffi = types.ModuleType("pyodide.ffi")
     ffi.JsNull = type("JsNull", (), {})
@@ -74,5 +74,5 @@ async def _answer(request: dict) -> dict:
 
 
 if __name__ == "__main__":
-    _stub_pyodide()
+    stub_pyodide()
     print(json.dumps(asyncio.run(_answer(json.load(sys.stdin))), ensure_ascii=False))
