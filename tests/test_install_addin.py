@@ -76,7 +76,7 @@ def test_every_button_calls_a_callback_defined_in_the_vba(parts: dict[str, bytes
         )
 
 
-def test_buttons_run_the_kpi_xl_scripts_entry_points(parts: dict[str, bytes]) -> None:
+def test_buttons_run_the_kpi_xl_ribbon_entry_points(parts: dict[str, bytes]) -> None:
     source = VbaProject(parts["xl/vbaProject.bin"]).module_source("RibbonMyAddin")
     calls = dict(re.findall(r"Sub (\w+)\(control As IRibbonControl\)\r\n\s+(.*?)\r\n", source))
     expected = {
@@ -86,7 +86,7 @@ def test_buttons_run_the_kpi_xl_scripts_entry_points(parts: dict[str, bytes]) ->
         "KpiHelp": "show_help",
     }
     for macro, entry in expected.items():
-        assert calls[macro] == f'RunPython "import kpi_xl.scripts; kpi_xl.scripts.{entry}()"'
+        assert calls[macro] == f'RunPython "import kpi_xl.ribbon; kpi_xl.ribbon.{entry}()"'
     assert calls["KpiImportFunctions"] == "ImportPythonUDFsToAddin"
 
 

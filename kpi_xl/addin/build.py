@@ -77,7 +77,7 @@ class Callback:
 
 
 def _runpython(entry: str) -> str:
-    return f'RunPython "import kpi_xl.scripts; kpi_xl.scripts.{entry}()"'
+    return f'RunPython "import kpi_xl.ribbon; kpi_xl.ribbon.{entry}()"'
 
 
 #: The buttons of the 「KPI」 tab, in order. ``macro`` is a Sub in module RibbonMyAddin.
