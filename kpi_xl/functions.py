@@ -26,9 +26,12 @@ Grid = np.ndarray
 
 
 def as_grid(argument: object) -> Grid:
-    """Any argument as a 2-D object array: a scalar is 1×1, a flat list is one column."""
+    """Any argument as a 2-D array: a scalar is 1×1, a flat list is one column. An array of
+    finite floats stays one (the core reads it in a single pass); anything else becomes an
+    object array."""
     if isinstance(argument, np.ndarray):
-        grid = argument.astype(object, copy=False)
+        numeric = argument.dtype == np.float64 and bool(np.isfinite(argument).all())
+        grid = argument if numeric else argument.astype(object, copy=False)
     elif isinstance(argument, list | tuple):
         grid = _grid_from_rows(argument)
     else:
@@ -265,11 +268,13 @@ def _is_blank(cell: object) -> bool:
     return cell is None or (isinstance(cell, str) and not cell.strip())
 
 
+_blank_cells = np.frompyfunc(_is_blank, 1, 1)
+
+
 def _on_agent_rows(keys: np.ndarray, compute: Callable[[np.ndarray], Grid]) -> Grid:
     """Run a whole-column function on the rows that hold an agent; rows whose key cells are
     all blank (the unused rows of a template's range) stay blank instead of erring."""
-    used = ~np.fromiter((all(_is_blank(c) for c in row) for row in keys), dtype=bool,
-                        count=keys.shape[0])
+    used = ~_blank_cells(keys).astype(bool).all(axis=1)
     result = np.full((keys.shape[0], 1), "", dtype=object)
     if used.any():
         result[used] = compute(used)

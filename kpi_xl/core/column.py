@@ -14,6 +14,12 @@ def no_errors(size: int) -> np.ndarray:
     return np.full(size, None, dtype=object)
 
 
+def present(cells: np.ndarray) -> np.ndarray:
+    """Boolean mask of the elements of an object array that are not ``None`` (compared with
+    ``==``, which for what these arrays hold — errors, numbers, text — is the same)."""
+    return ~np.equal(cells, None)
+
+
 @dataclass(frozen=True)
 class Column:
     """``values[i]`` is the result of cell i unless ``errors[i]`` holds a :class:`KpiError`.
@@ -36,7 +42,7 @@ class Column:
     @property
     def failed(self) -> np.ndarray:
         """Boolean mask of cells holding an error."""
-        return np.fromiter((e is not None for e in self.errors), dtype=bool, count=len(self))
+        return present(self.errors)
 
     def cells(self) -> Iterator[object]:
         """Each cell as a Python value or its KpiError."""
@@ -54,6 +60,6 @@ def merge_errors(*error_arrays: np.ndarray) -> np.ndarray:
     """Per cell, the first error among several inputs (left to right)."""
     merged = error_arrays[0].copy()
     for errors in error_arrays[1:]:
-        empty = np.fromiter((e is None for e in merged), dtype=bool, count=merged.shape[0])
+        empty = ~present(merged)
         merged[empty] = errors[empty]
     return merged

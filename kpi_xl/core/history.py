@@ -32,6 +32,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from kpi_xl.core.column import present
 from kpi_xl.core.errors import KpiError, ValueProblem
 from kpi_xl.core.money import Amount
 from kpi_xl.core.pool import QUARTERLY_PRIZES, top_n_prizes
@@ -172,7 +173,7 @@ def _cells(series: pd.Series) -> np.ndarray:
 
 
 def _first_error(errors: np.ndarray, more: np.ndarray) -> np.ndarray:
-    empty = np.fromiter((e is None for e in errors), dtype=bool, count=errors.shape[0])
+    empty = ~present(errors)
     merged = errors.copy()
     merged[empty] = more[empty]
     return merged

@@ -24,7 +24,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from kpi_xl.core.column import Column, no_errors
+from kpi_xl.core.column import Column, no_errors, present
 from kpi_xl.core.errors import KpiError, ValueProblem
 from kpi_xl.core.values import read_number, shown_decimal
 
@@ -80,14 +80,15 @@ def to_money(value: Amount | np.floating | np.integer) -> Decimal:
     return ZERO if rounded == 0 else rounded  # no "-0.00"
 
 
-def _to_fraction(weight: Weight) -> Fraction:
-    fraction = weight if isinstance(weight, Fraction) else Fraction(to_decimal(weight))
-    if fraction < 0:
-        raise ValueProblem(
-            f"分配权重不能为负数, 收到 {float(fraction):g}",
-            f"a split weight cannot be negative, got {float(fraction):g}",
-        )
-    return fraction
+def _ratio(weight: Weight) -> tuple[int, int]:
+    """A weight as its exact (numerator, denominator) in lowest terms."""
+    exact = weight if isinstance(weight, Fraction) else to_decimal(weight)
+    numerator, denominator = exact.as_integer_ratio()
+    if numerator < 0:
+        shown = f"{numerator / denominator:g}"
+        raise ValueProblem(f"分配权重不能为负数, 收到 {shown}",
+                           f"a split weight cannot be negative, got {shown}")
+    return numerator, denominator
 
 
 def split_largest_remainder(total: Amount, weights: Sequence[Weight]) -> list[Decimal]:
@@ -100,23 +101,27 @@ def split_largest_remainder(total: Amount, weights: Sequence[Weight]) -> list[De
       explicitly when that is not wanted).
     * Negative or non-finite weights are errors (:class:`KpiError`); so is a non-zero total
       with no parts. A negative total gives parts that are all ≤ 0.
+
+    The arithmetic is on integers: the weights brought to a common denominator.
     """
     cents = int(to_money(total) * 100)
-    fractions = [_to_fraction(weight) for weight in weights]
-    if not fractions:
+    ratios = [_ratio(weight) for weight in weights]
+    if not ratios:
         if cents == 0:
             return []
         raise ValueProblem("没有可分配的对象", "there is nothing to split the amount between")
-    weight_sum = sum(fractions, Fraction(0))
+    common = math.lcm(*(denominator for _, denominator in ratios))
+    scaled = [numerator * (common // denominator) for numerator, denominator in ratios]
+    weight_sum = sum(scaled)
     if weight_sum == 0:
-        fractions = [Fraction(1)] * len(fractions)
-        weight_sum = Fraction(len(fractions))
+        scaled = [1] * len(scaled)
+        weight_sum = len(scaled)
     sign = -1 if cents < 0 else 1
     magnitude = abs(cents)
-    quotas = [magnitude * weight / weight_sum for weight in fractions]
-    floors = [quota.numerator // quota.denominator for quota in quotas]
+    parts = [divmod(magnitude * weight, weight_sum) for weight in scaled]
+    floors = [floor for floor, _ in parts]
     left = magnitude - sum(floors)
-    order = sorted(range(len(quotas)), key=lambda i: (-(quotas[i] - floors[i]), i))
+    order = sorted(range(len(parts)), key=lambda i: (-parts[i][1], i))
     for index in order[:left]:
         floors[index] += 1
     return [_cents_to_money(sign * part) for part in floors]
@@ -207,7 +212,7 @@ class MoneyColumn:
         array = np.empty(len(amounts), dtype=object)
         array[:] = list(amounts)
         errs = no_errors(len(array)) if errors is None else errors
-        failed = np.fromiter((e is not None for e in errs), dtype=bool, count=len(errs))
+        failed = present(errs)
         array[failed] = None
         return cls(array, errs)
 
@@ -217,7 +222,7 @@ class MoneyColumn:
     @property
     def failed(self) -> np.ndarray:
         """Boolean mask of cells holding an error."""
-        return np.fromiter((e is not None for e in self.errors), dtype=bool, count=len(self))
+        return present(self.errors)
 
     def to_column(self) -> Column:
         """The float view for Excel: NaN at errors."""

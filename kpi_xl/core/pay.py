@@ -23,7 +23,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from kpi_xl.core.column import Column, merge_errors
+from kpi_xl.core.column import Column, merge_errors, present
 from kpi_xl.core.errors import KpiError, NoTierMatch, RuleError, ValueProblem
 from kpi_xl.core.money import (
     ZERO,
@@ -63,8 +63,7 @@ class _Inputs:
 
     @property
     def good(self) -> np.ndarray:
-        return np.fromiter((e is None for e in self.errors), dtype=bool,
-                           count=self.errors.shape[0])
+        return ~present(self.errors)
 
 
 def _length(item: object) -> int:

@@ -36,7 +36,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from kpi_xl.core.column import Column, merge_errors
+from kpi_xl.core.column import Column, merge_errors, present
 from kpi_xl.core.errors import KpiError, RuleError, ValueProblem
 from kpi_xl.core.money import (
     ZERO,
@@ -174,7 +174,7 @@ def _rank(scores: CellsLike, tiebreak: CellsLike | None,
         tb = broadcast(numbers_of(tiebreak, names[1]), size, names[1])
         tb_values = tb.values
         errors = merge_errors(score.errors, tb.errors)
-    valid = np.fromiter((e is None for e in errors), dtype=bool, count=size)
+    valid = ~present(errors)
     rows = np.flatnonzero(valid)
     keyed = np.round(score.values[rows], TIE_DECIMALS)
     tb_keyed = np.round(tb_values[rows], TIE_DECIMALS)
@@ -304,8 +304,8 @@ def share_column(total: CellsLike | Amount, weights: CellsLike,
                 errors[row] = errors[row] or problem
             continue
         amount = to_decimal(float(totals.values[rows[0]]))
-        fractions = [Fraction(to_decimal(float(weight.values[row]))) for row in rows]
-        for row, part in zip(rows, split_largest_remainder(amount, fractions), strict=True):
+        parts = split_largest_remainder(amount, weight.values[rows].tolist())
+        for row, part in zip(rows, parts, strict=True):
             out[row] = part
     return MoneyColumn.of(out, errors)
 
@@ -321,7 +321,7 @@ def _group_problem(label: Hashable, rows: list[int], errors: np.ndarray,
             )
         if totals.errors[row] is not None:
             return totals.errors[row]
-    amounts = {to_money(float(totals.values[row])) for row in rows}
+    amounts = {to_money(value) for value in set(totals.values[rows].tolist())}
     if len(amounts) > 1:
         return ValueProblem(f"分组{shown}各行的总额不一致", f"group {label!r} has different totals")
     return None

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from kpi_xl.core.column import Column, merge_errors, no_errors
+from kpi_xl.core.column import Column, merge_errors, no_errors, present
 from kpi_xl.core.errors import KpiError, RuleError, ValueProblem
 from kpi_xl.core.values import Kind, ValueColumn, format_number, read_cell, read_column
 
@@ -50,8 +50,7 @@ def numbers_of(data: CellsLike, what: Name, *, blank: float | None = None) -> Co
     if isinstance(data, Column) and data.values.dtype.kind == "f":
         values = data.values.astype(np.float64, copy=True)
         errors = data.errors.copy()
-        blanks = np.isnan(values) & np.fromiter((e is None for e in errors), dtype=bool,
-                                                 count=len(data))
+        blanks = np.isnan(values) & ~present(errors)
         if blanks.any():
             if blank is None:
                 errors[blanks] = _blank_error(what)
@@ -268,7 +267,7 @@ def weighted_total(
         total = np.maximum(total, floor)
     if maximum is not None:
         total = np.minimum(total, maximum)
-    failed = np.fromiter((e is not None for e in errors), dtype=bool, count=errors.shape[0])
+    failed = present(errors)
     total[failed] = np.nan
     return Column(total + 0.0, errors)
 
@@ -286,7 +285,7 @@ def apply_veto(
     veto_name = ("否决标记", "veto mark")
     veto = broadcast(flags_of(vetoed, veto_name, blank=False), len(scores), veto_name)
     errors = merge_errors(scores.errors, veto.errors)
-    failed = np.fromiter((e is not None for e in errors), dtype=bool, count=errors.shape[0])
+    failed = present(errors)
     hit = (veto.values == 1.0) & ~failed
     values = np.where(hit, 0.0, scores.values)
     values[failed] = np.nan

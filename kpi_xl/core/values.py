@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import IntEnum
 from functools import lru_cache
+from itertools import repeat
 
 import numpy as np
 
@@ -205,7 +206,8 @@ def read_cell(value: object) -> tuple[int, float, str | None, KpiError | None]:
 
 
 def read_column(values: Iterable[object] | np.ndarray) -> ValueColumn:
-    """Classify a column of cells. Float arrays take a fast path (one numpy pass)."""
+    """Classify a column of cells. Float arrays take a fast path (one numpy pass); otherwise
+    floats and blanks are typed in bulk and each distinct text is read once."""
     if isinstance(values, np.ndarray) and values.dtype.kind in "fiu":
         numbers = values.astype(np.float64, copy=False).ravel()
         finite = np.isfinite(numbers)
@@ -218,19 +220,38 @@ def read_column(values: Iterable[object] | np.ndarray) -> ValueColumn:
     size = raw.shape[0]
     numbers = np.full(size, np.nan)
     labels = np.full(size, None, dtype=object)
-    kinds = np.empty(size, dtype=np.int8)
+    kinds = np.full(size, Kind.BLANK, dtype=np.int8)
     errors = np.full(size, None, dtype=object)
-    for index, value in enumerate(raw):
-        if type(value) is float and math.isfinite(value):  # the common case
-            kinds[index] = Kind.NUMBER
-            numbers[index] = value
-            continue
-        kind, number, label, error = read_cell(value)
-        kinds[index] = kind
-        numbers[index] = number
-        labels[index] = label
-        errors[index] = error
+    types = np.fromiter(map(_BULK_TYPES.get, map(type, raw), repeat(_ONE_BY_ONE)),
+                        dtype=np.int8, count=size)
+    floats = np.flatnonzero(types == _FLOAT)
+    numbers[floats] = raw[floats].astype(np.float64)
+    kinds[floats] = Kind.NUMBER
+    types[floats[~np.isfinite(numbers[floats])]] = _ONE_BY_ONE
+    texts = np.flatnonzero(types == _TEXT)
+    if texts.size:
+        first: dict[str, int] = {}  # each distinct text → where it first appears
+        appears = np.fromiter(map(first.setdefault, raw[texts].tolist(), range(texts.size)),
+                              dtype=np.int64, count=texts.size)
+        kind_of = np.zeros(texts.size, dtype=np.int8)
+        number_of = np.zeros(texts.size)
+        label_of = np.full(texts.size, None, dtype=object)
+        error_of = np.zeros(texts.size, dtype=bool)
+        for text, position in first.items():
+            kind_of[position], number_of[position], label_of[position], error = read_cell(text)
+            error_of[position] = error is not None  # an error value: each cell gets its own
+        kinds[texts] = kind_of[appears]
+        numbers[texts] = number_of[appears]
+        labels[texts] = label_of[appears]
+        types[texts[error_of[appears]]] = _ONE_BY_ONE
+    for index in np.flatnonzero(types == _ONE_BY_ONE).tolist():
+        kinds[index], numbers[index], labels[index], errors[index] = read_cell(raw[index])
     return ValueColumn(numbers, labels, kinds, errors, raw)
+
+
+_FLOAT, _TEXT, _BLANK, _ONE_BY_ONE = 0, 1, 2, 3
+_BULK_TYPES: dict[type, int] = {float: _FLOAT, str: _TEXT, type(None): _BLANK}
+"""How :func:`read_column` reads each type of value; other types go one cell at a time."""
 
 
 def require_number(value: object, what: str) -> float:

@@ -13,6 +13,7 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import repeat
 
 import numpy as np
 
@@ -100,19 +101,9 @@ class Block:
     def from_values(cls, values: np.ndarray) -> Block:
         """From an object array of Python values (float, str, bool, None, KpiError)."""
         values = np.asarray(values, dtype=object)
-        num = np.zeros(values.shape, dtype=np.float64)
-        kind = np.full(values.shape, BLANK, dtype=np.int8)
-        obj = np.full(values.shape, None, dtype=object)
-        flat_num, flat_kind, flat_obj = num.reshape(-1), kind.reshape(-1), obj.reshape(-1)
-        has_obj = False
-        for index, value in enumerate(values.reshape(-1).tolist()):
-            k, x, o = classify(value)
-            flat_kind[index] = k
-            flat_num[index] = x
-            if o is not None:
-                flat_obj[index] = o
-                has_obj = True
-        return cls(num, kind, obj if has_obj else None)
+        kind, num, obj = classify_all(values.reshape(-1))
+        return cls(num.reshape(values.shape), kind.reshape(values.shape),
+                   None if obj is None else obj.reshape(values.shape))
 
     def broadcast(self, shape: tuple[int, ...]) -> Block:
         if self.num.shape == shape:
@@ -128,20 +119,15 @@ class Block:
 
     def python(self) -> np.ndarray:
         """Object array of Python values: float, str, bool, None (blank), KpiError."""
-        out = np.empty(self.num.shape, dtype=object)
-        flat = out.reshape(-1)
-        nums = self.num.reshape(-1).tolist()
-        kinds = self.kind.reshape(-1).tolist()
-        objs = None if self.obj is None else self.obj.reshape(-1)
-        for index, (k, x) in enumerate(zip(kinds, nums, strict=True)):
-            if k == NUM:
-                flat[index] = x
-            elif k == BOOL:
-                flat[index] = bool(x)
-            elif k == BLANK:
-                flat[index] = None
-            else:
-                flat[index] = objs[index] if objs is not None else None
+        out = self.num.astype(object)
+        kind = self.kind
+        bools = kind == BOOL
+        if bools.any():
+            out[bools] = (self.num[bools] != 0).astype(object)
+        out[kind == BLANK] = None
+        held = (kind == TEXT) | (kind == ERR)
+        if held.any():
+            out[held] = None if self.obj is None else self.obj[held]
         return out
 
     def rows(self, start: int, stop: int) -> Block:
@@ -170,6 +156,39 @@ def classify(value: object) -> tuple[int, float, object]:
             return ERR, math.nan, InputErrorValue(value)
         return TEXT, math.nan, value
     return TEXT, math.nan, str(value)
+
+
+_OTHER = -1
+_TYPE_KIND: dict[type, int] = {float: NUM, str: TEXT, bool: BOOL, type(None): BLANK}
+"""Kinds of the value types :func:`classify_all` handles in bulk."""
+
+
+def classify_all(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """:func:`classify` of each element of a flat object array: (kinds, numbers, objects or
+    None when no element is text or an error). Floats, text, booleans and blanks are typed in
+    bulk; other values, non-finite floats and error codes go through :func:`classify`."""
+    count = values.shape[0]
+    kind = np.fromiter(map(_TYPE_KIND.get, map(type, values), repeat(_OTHER)),
+                       dtype=np.int8, count=count)
+    num = np.zeros(count)
+    floats = kind == NUM
+    num[floats] = values[floats].astype(np.float64)
+    bools = kind == BOOL
+    num[bools] = values[bools].astype(np.float64)
+    kind[floats & ~np.isfinite(num)] = _OTHER
+    texts = np.flatnonzero(kind == TEXT)
+    codes = np.fromiter(map(EXCEL_ERROR_CODES.__contains__, values[texts]), dtype=bool,
+                        count=texts.shape[0])
+    kind[texts[codes]] = _OTHER
+    others = np.flatnonzero(kind == _OTHER)
+    if texts.shape[0] == 0 and others.shape[0] == 0:
+        return kind, num, None
+    text = kind == TEXT
+    num[text] = math.nan
+    obj = np.where(text, values, None)
+    for index in others.tolist():
+        kind[index], num[index], obj[index] = classify(values[index])
+    return kind, num, obj if ((kind == TEXT) | (kind == ERR)).any() else None
 
 
 def with_errors(block: Block, mask: np.ndarray, err: KpiError | np.ndarray) -> Block:

@@ -234,12 +234,23 @@ def _rounder(name: str, mode: str) -> Builtin:
         vn, vm, vo = to_numbers(value)
         dn, dm, do = to_numbers(digits)
         mask, obj = merge_errors([(vm, vo), (dm, do)], shape)
-        xs = np.broadcast_to(vn, shape).reshape(-1).tolist()
-        ds = np.broadcast_to(np.trunc(np.nan_to_num(dn)), shape).reshape(-1).tolist()
-        out = np.fromiter((excel_round(x, int(d), mode) for x, d in zip(xs, ds, strict=True)),
-                          dtype=np.float64, count=len(xs))
-        return numeric_result(out.reshape(shape), mask, obj)
+        values = np.ascontiguousarray(np.broadcast_to(vn, shape), dtype=np.float64).reshape(-1)
+        digits = np.broadcast_to(np.trunc(np.nan_to_num(dn)), shape).reshape(-1)
+        return numeric_result(_rounded(values, digits, mode).reshape(shape), mask, obj)
     return rounding
+
+
+def _rounded(values: np.ndarray, digits: np.ndarray, mode: str) -> np.ndarray:
+    """:func:`excel_round` of each value, computed once per distinct value (to the bit) and
+    number of digits."""
+    first: dict[tuple[int, float], int] = {}  # each distinct pair → where it first appears
+    pairs = zip(values.view(np.int64).tolist(), digits.tolist(), strict=True)
+    appears = np.fromiter(map(first.setdefault, pairs, range(values.shape[0])),
+                          dtype=np.int64, count=values.shape[0])
+    out = np.zeros(values.shape[0])
+    for position in first.values():
+        out[position] = excel_round(float(values[position]), int(digits[position]), mode)
+    return out[appears]
 
 
 def _elementwise(name: str, function) -> Builtin:  # type: ignore[no-untyped-def]

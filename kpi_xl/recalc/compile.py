@@ -8,9 +8,13 @@ its references listed for the dependency graph.
 
 from __future__ import annotations
 
+import operator
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, fields, replace
+from itertools import repeat
+
+import numpy as np
 
 from kpi_xl.core.cells import MAX_ROW, column_index
 from kpi_xl.recalc.parser import (
@@ -27,6 +31,7 @@ from kpi_xl.recalc.parser import (
     Unary,
     parse,
 )
+from kpi_xl.recalc.store import Coordinates
 from kpi_xl.recalc.tokenizer import FormulaSyntaxError
 from kpi_xl.workbook.model import BookData
 
@@ -57,6 +62,9 @@ class Group:
     """Single-cell formula that may return an array: the estimated spill rectangle."""
     refs: list[Rect] = field(default_factory=list)
     row_by_row: bool = False
+    keys: list[tuple[int, int]] | None = None
+    """The cells' ``(row, column)`` keys as the sheet's formulas hold them (a result keyed by
+    the same objects needs no tuples of its own)."""
 
     @property
     def last_row(self) -> int:
@@ -68,22 +76,55 @@ class Group:
 
 
 class Template:
-    """A parsed formula that can re-render itself for another row of its column."""
+    """A parsed formula that can re-render itself for other rows of its column."""
 
     def __init__(self, text: str, parsed: Parsed) -> None:
-        pieces: list[str] = []
-        self.offsets: list[int] = []
+        self.text = text
+        self.offsets = sorted({offset for _, _, offset in parsed.row_spans})
+        """The distinct relative row offsets; the text between their numbers is ``pieces``."""
+        slot = {offset: index for index, offset in enumerate(self.offsets)}
+        self.pieces: list[str] = []
+        self.format = ""
         position = 0
         for start, end, offset in parsed.row_spans:
-            pieces.append(text[position:start].replace("{", "{{").replace("}", "}}"))
-            pieces.append("{}")
-            self.offsets.append(offset)
+            self.pieces.append(text[position:start])
+            self.format += _escaped(text[position:start]) + f"{{{slot[offset]}}}"
             position = end
-        pieces.append(text[position:].replace("{", "{{").replace("}", "}}"))
-        self.format = "".join(pieces)
+        self.pieces.append(text[position:])
+        self.format += _escaped(text[position:])
 
     def render(self, row: int) -> str:
-        return self.format.format(*[row + offset for offset in self.offsets])
+        return self.render_rows(row, 1)[0]
+
+    def render_rows(self, row: int, count: int) -> list[str]:
+        """The formula as written in rows ``row … row + count - 1``."""
+        if not self.offsets:
+            return [self.text] * count
+        if len(self.offsets) == 1:  # the usual case, and joining is quicker than formatting
+            first = row + self.offsets[0]
+            return list(map(str.join, map(str, range(first, first + count)),
+                            repeat(self.pieces, count)))
+        return list(map(self.format.format,
+                        *(range(row + offset, row + offset + count) for offset in self.offsets)))
+
+    def repeats(self, row: int, texts: list[str], start: int, stop: int) -> int:
+        """How many of ``texts[start:stop]`` (the formulas of rows ``row``, ``row + 1`` …)
+        are, from the first on, this formula. Compared in chunks that double in size, so a
+        short run costs little."""
+        matched = 0
+        size = 4
+        while start + matched < stop:
+            chunk = texts[start + matched:min(stop, start + matched + size)]
+            rendered = self.render_rows(row + matched, len(chunk))
+            if rendered != chunk:
+                return matched + list(map(operator.eq, rendered, chunk)).index(False)
+            matched += len(chunk)
+            size *= 2
+        return matched
+
+
+def _escaped(text: str) -> str:
+    return text.replace("{", "{{").replace("}", "}}")
 
 
 _RANGE = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d+)(?::\$?([A-Za-z]{1,3})\$?(\d+))?$")
@@ -100,14 +141,15 @@ def parse_range(text: str) -> tuple[int, int, int, int]:
     return min(row1, row2), min(col1, col2), max(row1, row2), max(col1, col2)
 
 
-def build_groups(book: BookData, known_function: Callable[[str], bool],
-                 group_rows: bool = True) -> list[Group]:
-    """All formula cells of ``book`` as checked groups (``group_rows=False``: one per cell)."""
+def build_groups(book: BookData, located: Mapping[str, Coordinates],
+                 known_function: Callable[[str], bool], group_rows: bool = True) -> list[Group]:
+    """All formula cells of ``book`` as checked groups (``group_rows=False``: one per cell);
+    ``located``: per sheet, where its formulas are (in the order of ``sheet.formulas``)."""
     names = _Names(book)
     sheet_names = {name.casefold(): name for name in book.sheets}
     groups: list[Group] = []
     for sheet in book.sheets.values():
-        covered: set[tuple[int, int]] = set()
+        covered: list[tuple[int, int, int, int]] = []
         for anchor, fill in sheet.array_formulas.items():
             row, col = anchor
             text = sheet.formulas.get(anchor)
@@ -121,40 +163,72 @@ def build_groups(book: BookData, known_function: Callable[[str], bool],
             else:
                 _prepare(group, row, names, sheet_names, known_function)
                 finish_array_group(group)
+            covered.append((row, col, row, col))
             if group.target is not None:
-                r1, c1, r2, c2 = group.target
-                covered.update((r, c) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1))
-            covered.discard(anchor)
+                covered.append(group.target)
             groups.append(group)
-        by_column: dict[int, list[int]] = {}
-        for (row, col) in sheet.formulas:
-            if (row, col) in covered or (row, col) in sheet.array_formulas:
-                continue
-            by_column.setdefault(col, []).append(row)
-        for col in sorted(by_column):
-            groups.extend(_column_groups(sheet.name, col, sorted(by_column[col]), sheet.formulas,
-                                         names, sheet_names, known_function, group_rows))
+        for column in _formula_columns(sheet.formulas, located[sheet.name], covered):
+            groups.extend(_column_groups(sheet.name, column, names, sheet_names,
+                                         known_function, group_rows))
     return groups
 
 
-def _column_groups(sheet: str, col: int, rows: list[int], formulas: dict[tuple[int, int], str],
-                   names: _Names, sheet_names: dict[str, str],
-                   known_function: Callable[[str], bool], group_rows: bool) -> list[Group]:
+@dataclass
+class _FormulaColumn:
+    """The formulas of one column, by ascending row."""
+
+    col: int
+    rows: list[int]
+    texts: list[str]
+    keys: list[tuple[int, int]]
+    """Each formula's key in the sheet's formulas."""
+    runs: list[int]
+    """Where each run of consecutive rows ends (an index into ``rows``)."""
+
+
+def _formula_columns(formulas: dict[tuple[int, int], str], located: Coordinates,
+                     covered: list[tuple[int, int, int, int]]) -> Iterator[_FormulaColumn]:
+    """Per column, the formulas outside the ``covered`` rectangles (first row, first column,
+    last row, last column); ``located``: where the formulas are."""
+    count = len(formulas)
+    rows, cols = located.rows, located.cols
+    texts = np.fromiter(formulas.values(), dtype=object, count=count)
+    keys = np.fromiter(formulas.keys(), dtype=object, count=count)
+    keep = np.ones(count, dtype=bool)
+    for r1, c1, r2, c2 in covered:
+        keep &= (rows < r1) | (rows > r2) | (cols < c1) | (cols > c2)
+    order = np.flatnonzero(keep)
+    order = order[np.lexsort((rows[order], cols[order]))]
+    distinct, starts = np.unique(cols[order], return_index=True)
+    bounds = np.append(starts, order.shape[0]).tolist()
+    for col, start, end in zip(distinct.tolist(), bounds[:-1], bounds[1:], strict=True):
+        picked = order[start:end]
+        column_rows = rows[picked]
+        runs = np.flatnonzero(np.diff(column_rows) != 1) + 1
+        yield _FormulaColumn(col, column_rows.tolist(), texts[picked].tolist(),
+                             keys[picked].tolist(), [*runs.tolist(), end - start])
+
+
+def _column_groups(sheet: str, column: _FormulaColumn, names: _Names,
+                   sheet_names: dict[str, str], known_function: Callable[[str], bool],
+                   group_rows: bool) -> list[Group]:
+    """A column's formulas as groups: each run of rows whose formulas are one R1C1 formula."""
     groups = []
+    rows, texts = column.rows, column.texts
     index = 0
-    while index < len(rows):
-        row = rows[index]
-        text = formulas[(row, col)]
-        group = Group(sheet, col, row, 1, text)
-        template = _prepare(group, row, names, sheet_names, known_function)
-        index += 1
-        if template is not None and group_rows:
-            while index < len(rows) and rows[index] == group.last_row + 1 and \
-                    formulas[(rows[index], col)] == template.render(rows[index]):
-                group.count += 1
-                index += 1
-        _finish(group)
-        groups.append(group)
+    for run_end in column.runs:
+        while index < run_end:
+            first = index
+            group = Group(sheet, column.col, rows[first], 1, texts[first])
+            template = _prepare(group, rows[first], names, sheet_names, known_function)
+            index += 1
+            if template is not None and group_rows:
+                repeated = template.repeats(rows[first] + 1, texts, index, run_end)
+                group.count += repeated
+                index += repeated
+            group.keys = column.keys[first:index]
+            _finish(group)
+            groups.append(group)
     return groups
 
 
@@ -198,6 +272,14 @@ class _Names:
                         f"(name {name} has a relative or sheet-less reference)")
             self.parsed[key] = node
         return self.parsed[key]
+
+
+def sheets_in_use(groups: list[Group]) -> set[str]:
+    """The sheets that formulas write to or read from; the others need not be loaded."""
+    used = {group.sheet for group in groups}
+    for ast in {id(group.ast): group.ast for group in groups if group.ast is not None}.values():
+        used.update(ref.sheet for ref in _walk_refs(ast) if ref.sheet is not None)
+    return used
 
 
 def _walk_refs(node: Node) -> Iterator[Ref]:

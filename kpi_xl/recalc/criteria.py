@@ -14,6 +14,7 @@ import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -61,7 +62,13 @@ def parse_criterion(kind: int, number: float, obj: object) -> Criterion | KpiErr
         return Criterion("=", "num", number)
     if kind == BOOL:
         return Criterion("=", "bool", number)
-    match = _PREFIX.match(str(obj))
+    return _parse_text(str(obj))
+
+
+@lru_cache(maxsize=4096)
+def _parse_text(text: str) -> Criterion:
+    """A criterion written as text: ``">=60"``, ``"张*"``, ``"Team A"``, ``""``."""
+    match = _PREFIX.match(text)
     assert match is not None
     op, rest = match.group(1) or "=", match.group(2)
     if rest == "":
@@ -111,7 +118,7 @@ class Cells:
         if self._folded is None:
             folded = np.full(self.raw.shape, None, dtype=object)
             texts = np.nonzero(self.kind == TEXT)[0]
-            folded[texts] = [str(self.raw[i]).casefold() for i in texts.tolist()]
+            folded[texts] = [str(text).casefold() for text in self.raw[texts].tolist()]
             self._folded = folded
         return self._folded
 
@@ -167,29 +174,9 @@ def _aggregate(name: str, ctx: Context, ranges: list[Block], crits: list[Block],
         sum_num = np.where(values.kind.reshape(-1) == NUM, values.num.reshape(-1), 0.0)
         sum_err = values.kind.reshape(-1) == ERR
         sum_obj = values.objects().reshape(-1)
-    parsed: list[list[Criterion | KpiError]] = []
-    cache: dict[tuple[int, float, object], Criterion | KpiError] = {}
-    for crit in crits:
-        kinds = np.broadcast_to(crit.kind.reshape(-1), n).tolist()
-        nums = np.broadcast_to(crit.num.reshape(-1), n).tolist()
-        objs = np.broadcast_to(crit.objects().reshape(-1), n).tolist()
-        column = []
-        for key in zip(kinds, nums, objs, strict=True):
-            hashable = key if not isinstance(key[2], KpiError) else (key[0], key[1], id(key[2]))
-            found = cache.get(hashable)
-            if found is None:
-                found = cache[hashable] = parse_criterion(*key)
-            column.append(found)
-        parsed.append(column)
     result_num = np.zeros(n)
     result_err = np.full(n, None, object)
-    rows_by_key: dict[tuple[Criterion | KpiError, ...], list[int]] = {}
-    for row, key in enumerate(zip(*parsed, strict=True)):
-        if any(isinstance(c, KpiError) for c in key):
-            first_error = next(c for c in key if isinstance(c, KpiError))
-            result_err[row] = first_error  # each row keeps its own error object
-            continue
-        rows_by_key.setdefault(key, []).append(row)
+    rows_by_key = _rows_by_criteria(crits, n, result_err)
     fast = _sorted_path(cells[0], rows_by_key, values, n) if len(cells) == 1 else None
     if fast is None and values is not None:
         grouped = _grouped_path(cells, rows_by_key, sum_num, sum_err, sum_obj,
@@ -232,6 +219,56 @@ def _aggregate(name: str, ctx: Context, ranges: list[Block], crits: list[Block],
     has = np.not_equal(result_err, None)
     return with_errors(block, has[:, None, None], result_err[:, None, None]) if has.any() \
         else block
+
+
+def _criterion_codes(crit: Block, n: int) -> tuple[np.ndarray, dict[int, Criterion | KpiError]]:
+    """Per row, a code for its criterion (the first row with the same criterion value) and
+    each code's parsed criterion: a criterion is parsed once per distinct value, and an error
+    value keeps its own object."""
+    kinds = crit.kind.reshape(-1)
+    tokens = crit.num.reshape(-1).astype(object)
+    if crit.obj is not None:
+        objs = crit.obj.reshape(-1)
+        texts = kinds == TEXT
+        tokens[texts] = objs[texts]
+        errors = np.flatnonzero(kinds == ERR)
+        tokens[errors] = np.fromiter(map(id, objs[errors]), dtype=np.int64, count=errors.size)
+    first: dict[tuple[int, object], int] = {}
+    codes = np.fromiter(map(first.setdefault, zip(kinds.tolist(), tokens.tolist(), strict=True),
+                            range(crit.n)), dtype=np.int64, count=crit.n)
+    parsed = {code: parse_criterion(int(kinds[code]), float(crit.num.flat[code]),
+                                    None if crit.obj is None else crit.obj.flat[code])
+              for code in first.values()}
+    return np.broadcast_to(codes, n), parsed
+
+
+def _rows_by_criteria(crits: list[Block], n: int, result_err: np.ndarray
+                      ) -> dict[tuple[Criterion, ...], np.ndarray]:
+    """The rows of each distinct combination of criteria, in order of first appearance. A row
+    whose criteria hold an error gets the first of them in ``result_err`` instead."""
+    coded = [_criterion_codes(crit, n) for crit in crits]
+    combined = coded[0][0]
+    if len(coded) > 1:
+        first: dict[tuple[int, ...], int] = {}
+        combined = np.fromiter(
+            map(first.setdefault, zip(*(codes.tolist() for codes, _ in coded), strict=True),
+                range(n)),
+            dtype=np.int64, count=n)
+    order = np.argsort(combined, kind="stable")
+    starts = np.flatnonzero(np.diff(combined[order], prepend=-1))
+    groups = np.split(order, starts[1:])
+    groups.sort(key=lambda rows: rows[0])
+    rows_by_key: dict[tuple[Criterion, ...], np.ndarray] = {}
+    for rows in groups:
+        key = tuple(parsed[int(codes[rows[0]])] for codes, parsed in coded)
+        error = next((c for c in key if isinstance(c, KpiError)), None)
+        if error is not None:
+            result_err[rows] = error  # each row keeps its own error object
+        elif key in rows_by_key:  # e.g. "A" and "a", 5 and "5"
+            rows_by_key[key] = np.concatenate([rows_by_key[key], rows])  # type: ignore[index]
+        else:
+            rows_by_key[key] = rows  # type: ignore[index]
+    return rows_by_key
 
 
 def _sorted_path(cells: Cells, rows_by_key: dict, values: Block | None,
@@ -315,15 +352,14 @@ def _factorise(cells: Cells) -> tuple[np.ndarray, dict[tuple[str, object], int]]
                 table[(tag, number)] = base + offset
     texts = np.nonzero(cells.kind == TEXT)[0]
     if texts.size:
-        folded = cells.folded
-        text_codes = []
-        for text in folded[texts].tolist():
-            key = ("t", text) if text else ("e", "")
-            code = table.get(key)
-            if code is None:
-                code = table[key] = len(table)
-            text_codes.append(code)
-        codes[texts] = text_codes
+        first: dict[str, int] = {}  # each distinct text → where it first appears
+        appears = np.fromiter(map(first.setdefault, cells.folded[texts].tolist(),
+                                  range(texts.size)), dtype=np.int64, count=texts.size)
+        text_codes = np.zeros(texts.size, dtype=np.int64)
+        for text, position in first.items():
+            text_codes[position] = table.setdefault(("t", text) if text else ("e", ""),
+                                                    len(table))
+        codes[texts] = text_codes[appears]
     blanks = np.nonzero(cells.kind == BLANK)[0]
     if blanks.size:
         code = table.get(("e", ""))
@@ -337,7 +373,7 @@ def _grouped_path(cells: list[Cells], rows_by_key: dict, sum_num: np.ndarray | N
                   sum_err: np.ndarray | None, sum_obj: np.ndarray | None,
                   value_numeric: np.ndarray | None, n: int
                   ) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray],
-                             list[tuple[list[int], object]]] | None:
+                             list[tuple[np.ndarray, object]]] | None:
     """Equality criteria (``=`` a number, a bool or text without wildcards): one pass.
 
     Each criteria range is factorised once; matching cells are grouped by their combined
@@ -387,7 +423,7 @@ def _grouped_path(cells: list[Cells], rows_by_key: dict, sum_num: np.ndarray | N
     counts = np.zeros(n)
     sums = np.zeros(n)
     value_counts = np.zeros(n)
-    errors: list[tuple[list[int], object]] = []
+    errors: list[tuple[np.ndarray, object]] = []
     for rows, equal in zip(rows_by_key.values(), wanted, strict=True):
         code = 0
         for value, (table, weight) in zip(equal, tables, strict=True):

@@ -8,21 +8,25 @@ exactly gets no value and is listed in ``not_computable``; so are the formulas t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import gc
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import product, repeat
 
 import numpy as np
 
 from kpi_xl.core.cells import coordinate
+from kpi_xl.core.column import present
 from kpi_xl.core.errors import CellProblem as Problem
 from kpi_xl.core.errors import KpiError
 from kpi_xl.recalc.block import BLANK, ERR, NUM, Block, NotComputable, error
-from kpi_xl.recalc.compile import Group, array_work, build_groups, split_rows
+from kpi_xl.recalc.compile import Group, array_work, build_groups, sheets_in_use, split_rows
 from kpi_xl.recalc.evaluate import Context, evaluate
 from kpi_xl.recalc.functions_table import BUILTINS, SUPPORTED
 from kpi_xl.recalc.graph import components, dependencies
 from kpi_xl.recalc.registry import Registry
-from kpi_xl.recalc.store import SheetStore
+from kpi_xl.recalc.store import Coordinates, SheetStore
 from kpi_xl.workbook.model import BookData
 
 CIRCULAR = "循环引用 (circular reference)"
@@ -60,6 +64,20 @@ def recalculate(book: BookData, functions: Mapping[str, Callable] | None = None,
     return Engine(book, functions, rowwise).run()
 
 
+@contextmanager
+def _cycle_collection_paused() -> Iterator[None]:
+    """Python's cycle collector paused: a recalculation allocates millions of small objects
+    (the cell keys of its result) but no cycles worth collecting, and each collection walks
+    every object of the workbook (a fifth of a run of 10,000 rows)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 class Engine:
     """One recalculation. ``group_rows=False`` evaluates every cell on its own (the same
     evaluator with runs of one row), which tests use as the reference."""
@@ -84,10 +102,11 @@ class Engine:
         return name in SUPPORTED or self.registry.resolve(name) is not None
 
     def run(self) -> RecalcResult:
-        self._load()
-        groups: list[Group] = []
-        for group in build_groups(self.book, self.known, self.group_rows):
-            groups.extend(split_rows(group) if group.row_by_row else [group])
+        with _cycle_collection_paused():
+            return self._run()
+
+    def _run(self) -> RecalcResult:
+        groups = self._load_and_group()
         self.group_count = len(groups)
         edges = dependencies(groups)
         ok = [False] * len(groups)
@@ -113,12 +132,29 @@ class Engine:
 
     # --- loading and bookkeeping ----------------------------------------------------------
 
-    def _load(self) -> None:
+    def _load_and_group(self) -> list[Group]:
+        """Formulas into groups, and the inputs of the sheets they use into the stores (each
+        formula cell located once)."""
+        located = {name: Coordinates.of(sheet.formulas) for name, sheet in self.book.sheets.items()}
+        built = build_groups(self.book, located, self.known, self.group_rows)
+        self._load(located, sheets_in_use(built))
+        groups: list[Group] = []
+        for group in built:
+            groups.extend(split_rows(group) if group.row_by_row else [group])
+        return groups
+
+    def _load(self, located: Mapping[str, Coordinates], used: set[str]) -> None:
+        """The input cells of the ``used`` sheets into their stores; ``located``: where each
+        sheet's formulas are."""
         for sheet in self.book.sheets.values():
+            if sheet.name not in used:
+                continue
             store = self.stores[sheet.name] = SheetStore(sheet.name)
-            for row, col in store.load(sheet.values, skip=sheet.formulas):
+            formulas = located[sheet.name]
+            for row, col in store.load(sheet.values, skip=formulas):
                 self.input_errors[id(store.columns[col].obj[row])] = (sheet.name, row, col)
-            store.max_row = max(store.max_row, sheet.max_row)
+            if formulas.rows.size:
+                store.max_row = max(store.max_row, int(formulas.rows.max()))
 
     def _not_computable(self, group: Group, message: str) -> None:
         for row, col in group.cells():
@@ -163,12 +199,13 @@ class Engine:
                                         "formulas)")
                 self._place_array(group, blocks[0], fill=None)
             else:
-                fresh: set[int] = set()
+                errors: list[tuple[int, int, object]] = []
                 for start, block in zip(range(0, group.count, chunk), blocks, strict=True):
-                    self._write_run(group, group.row0 + start,
-                                    block.broadcast((min(chunk, group.count - start), 1, 1)),
-                                    fresh)
-                self.propagated |= fresh
+                    count = min(chunk, group.count - start)
+                    keys = None if group.keys is None else group.keys[start:start + count]
+                    errors += self._write_run(group.sheet, group.col, group.row0 + start,
+                                              block.broadcast((count, 1, 1)), keys)
+                self._note_errors(group.sheet, errors)
         except NotComputable as exc:
             self._not_computable(group, f"无法计算 (not computable): {exc}")
             return False
@@ -177,7 +214,11 @@ class Engine:
             return False
         return True
 
-    def _write_run(self, group: Group, row0: int, block: Block, fresh: set[int]) -> None:
+    def _write_run(self, sheet: str, col: int, row0: int, block: Block,
+                   keys: list[tuple[int, int]] | None = None) -> list[tuple[int, int, object]]:
+        """Rows ``row0 …`` of a column get a ``(count, 1, 1)`` block (a blank result is 0);
+        ``keys``: the cells' keys to store the results under (made here when not given).
+        Returns the error cells (row, column, error)."""
         count = block.n
         kind = block.kind.reshape(-1).copy()
         num = block.num.reshape(-1).copy()
@@ -188,23 +229,29 @@ class Engine:
         obj = None if block.obj is None else block.obj.reshape(-1)
         final = Block(num[:, None, None], kind[:, None, None],
                       None if obj is None else obj[:, None, None])
-        self.stores[group.sheet].write(row0, group.col, final)
+        self.stores[sheet].write(row0, col, final)
         if obj is None and not (kind != NUM).any():
             python = num.tolist()
         else:
             python = final.python().reshape(-1).tolist()
-        col = group.col
-        self.result.values[group.sheet].update(
-            zip([(row, col) for row in range(row0, row0 + count)], python, strict=True))
-        if obj is not None:
-            for index in np.nonzero(kind == ERR)[0].tolist():
-                self._note_error(group.sheet, row0 + index, col, obj[index], fresh)
+        if keys is None:
+            keys = list(zip(range(row0, row0 + count), repeat(col)))
+        self.result.values[sheet].update(zip(keys, python, strict=True))
+        if obj is None:
+            return []
+        return [(row0 + index, col, obj[index]) for index in np.flatnonzero(kind == ERR).tolist()]
+
+    def _note_errors(self, sheet: str, errors: list[tuple[int, int, object]]) -> None:
+        """List where the errors of newly computed cells arise."""
+        fresh: set[int] = set()
+        for row, col, err in errors:
+            self._note_error(sheet, row, col, err, fresh)
+        self.propagated |= fresh
 
     def _place_array(self, group: Group, block: Block,
                      fill: tuple[int, int, int, int] | None) -> None:
         """An array result: into the array formula's range, or spilled from its cell."""
         _, height, width = block.shape
-        values = block.python()[0]
         if fill is None:
             r1, c1 = group.row0, group.col
             r2, c2 = r1 + height - 1, c1 + width - 1
@@ -219,32 +266,39 @@ class Engine:
                 for r in range(r1, r2 + 1) for c in range(c1, c2 + 1))
             if blocked:
                 spill = error("#SPILL!", "溢出区域不为空", "the spill range is not blank")
-                self._place_cells(group, {(r1, c1): spill})
+                self._place_cells(group, r1, c1, np.full((1, 1), spill, dtype=object))
                 return
         else:
             r1, c1, r2, c2 = fill
-        cells: dict[tuple[int, int], object] = {}
-        na = None
-        for r in range(r1, r2 + 1):
-            for c in range(c1, c2 + 1):
-                i = 0 if height == 1 else r - r1
-                j = 0 if width == 1 else c - c1
-                if i < height and j < width:
-                    cells[(r, c)] = values[i, j]
-                else:
-                    na = na or error("#N/A", "数组结果小于填充区域",
-                                     "the array result is smaller than its range")
-                    cells[(r, c)] = na
-        self._place_cells(group, cells)
+        # a one-row or one-column result repeats across the range; beyond the result, #N/A
+        rows = np.arange(r2 - r1 + 1) if height > 1 else np.zeros(r2 - r1 + 1, dtype=np.int64)
+        cols = np.arange(c2 - c1 + 1) if width > 1 else np.zeros(c2 - c1 + 1, dtype=np.int64)
+        cells = block.python()[0][np.minimum(rows, height - 1)[:, None],
+                                  np.minimum(cols, width - 1)[None, :]]
+        outside = (rows >= height)[:, None] | (cols >= width)[None, :]
+        if outside.any():
+            cells[outside] = error("#N/A", "数组结果小于填充区域",
+                                   "the array result is smaller than its range")
+        self._place_cells(group, r1, c1, cells)
 
-    def _place_cells(self, group: Group, cells: dict[tuple[int, int], object]) -> None:
+    def _place_cells(self, group: Group, r1: int, c1: int, cells: np.ndarray) -> None:
+        """Python values into the rectangle from ``(r1, c1)`` (a blank is 0), each typed as one
+        cell's value would be."""
+        height, width = cells.shape
+        cells[~present(cells)] = 0.0
+        typed = Block.from_values(cells)
         store = self.stores[group.sheet]
-        fresh: set[int] = set()
-        for (row, col), value in cells.items():
-            value = 0.0 if value is None else value
-            store.set(row, col, value)
-            self.occupied[group.sheet].add((row, col))
-            self.result.values[group.sheet][(row, col)] = value
-            if isinstance(value, KpiError):
-                self._note_error(group.sheet, row, col, value, fresh)
-        self.propagated |= fresh
+        values = self.result.values[group.sheet]
+        for offset in range(width):
+            store.write(r1, c1 + offset, Block(typed.num[:, offset, None, None],
+                                               typed.kind[:, offset, None, None],
+                                               None if typed.obj is None else
+                                               typed.obj[:, offset, None, None]))
+            values.update(zip(zip(range(r1, r1 + height), repeat(c1 + offset)),
+                              cells[:, offset].tolist(), strict=True))
+        self.occupied[group.sheet].update(product(range(r1, r1 + height),
+                                                  range(c1, c1 + width)))
+        errors = [(r1 + int(i), c1 + int(j), cells[i, j])
+                  for i, j in np.argwhere(typed.kind == ERR)
+                  if isinstance(cells[i, j], KpiError)]
+        self._note_errors(group.sheet, errors)

@@ -193,32 +193,60 @@ def compare(op: str, left: Block, right: Block) -> Block:
     """Excel comparison: numbers < text < booleans; blanks take the other side's type;
     text compares case-insensitively; numbers equal within 15 significant digits."""
     shape = broadcast_shape(left, right)
-    a, b = left.broadcast(shape), right.broadcast(shape)
-    ra, rb = _RANK[a.kind], _RANK[b.kind]
+    ra, rb = _RANK[left.kind], _RANK[right.kind]
     ra, rb = np.where(ra == -1, np.where(rb == -1, 0, rb), ra), np.where(rb == -1, np.where(
         ra == -1, 0, ra), rb)
     order = np.sign(ra.astype(np.int64) - rb).astype(np.int64)
     numeric = (ra == rb) & ((ra == 0) | (ra == 2))
-    with np.errstate(all="ignore"):
-        close = np.abs(a.num - b.num) <= 1e-15 * np.maximum(np.abs(a.num), np.abs(b.num))
-        numeric_order = np.where(close, 0, np.sign(a.num - b.num)).astype(np.int64)
-    order = np.where(numeric, numeric_order, order)
-    text_pairs = np.nonzero(((ra == 1) & (rb == 1)).reshape(-1))[0]
-    if text_pairs.size:
-        flat = order.reshape(-1)
-        ao = a.objects().reshape(-1)
-        bo = b.objects().reshape(-1)
-        for index in text_pairs.tolist():
-            x = (ao[index] or "").casefold()
-            y = (bo[index] or "").casefold()
-            flat[index] = (x > y) - (x < y)
-    flags = _ORDER_TESTS[op](order)
-    result = Block.bools(flags)
-    errors = [(a.kind == ERR, a.obj), (b.kind == ERR, b.obj)]
+    if numeric.any():
+        with np.errstate(all="ignore"):
+            close = np.abs(left.num - right.num) <= 1e-15 * np.maximum(np.abs(left.num),
+                                                                       np.abs(right.num))
+            numeric_order = np.where(close, 0, np.sign(left.num - right.num)).astype(np.int64)
+        order = np.where(numeric, numeric_order, order)
+    texts = (ra == 1) & (rb == 1)
+    if texts.any():
+        order[texts] = _text_order(_texts_at(left, shape, texts), _texts_at(right, shape, texts))
+    result = Block.bools(_ORDER_TESTS[op](order))
+    errors = [(left.kind == ERR, left.obj), (right.kind == ERR, right.obj)]
     mask, obj = merge_errors([(m, o) for m, o in errors if o is not None and m.any()], shape)
     if mask is not None:
         result = with_errors(result, mask, obj)  # type: ignore[arg-type]
     return result
+
+
+def _texts_at(block: Block, shape: tuple[int, int, int], where: np.ndarray) -> np.ndarray | str:
+    """The texts of ``block`` (broadcast to ``shape``) where ``where`` holds; the text itself
+    when the block is a single value."""
+    if block.shape == (1, 1, 1) and shape != (1, 1, 1):
+        return block.objects()[0, 0, 0] or ""
+    return np.broadcast_to(block.objects(), shape)[where]
+
+
+def _text_order(x: np.ndarray | str, y: np.ndarray | str) -> np.ndarray:
+    """−1, 0 or 1 per pair of texts (at most one of them a single text), compared
+    case-insensitively; ``None`` is empty text."""
+    if isinstance(y, str) and not y:  # against empty text, as in the usual $A5="" guard
+        return _nonempty(x)
+    if isinstance(x, str) and not x:
+        return -_nonempty(y)
+    folded_x, folded_y = _folded(x), _folded(y)
+    greater = np.asarray(folded_x > folded_y, dtype=np.int64)
+    return greater - np.asarray(folded_x < folded_y, dtype=np.int64)
+
+
+def _nonempty(texts: np.ndarray | str) -> np.ndarray:
+    """1 where a text is not empty (nor ``None``), else 0."""
+    return np.asarray(texts).astype(bool).astype(np.int64)
+
+
+def _folded(texts: np.ndarray | str) -> np.ndarray | str:
+    """Case-folded texts (``None`` as empty text), as an object array (or one text)."""
+    if isinstance(texts, str):
+        return texts.casefold()
+    folded = np.empty(texts.shape[0], dtype=object)
+    folded[:] = [(text or "").casefold() for text in texts.tolist()]
+    return folded
 
 
 _ORDER_TESTS: dict[str, Callable[[np.ndarray], np.ndarray]] = {

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 
 from kpi_xl.core.errors import KpiError
-from kpi_xl.recalc.block import Block, NotComputable
+from kpi_xl.recalc.block import BLANK, NUM, TEXT, Block, NotComputable
 from kpi_xl.recalc.evaluate import Context
 
 OFFICE_JS_PREFIX = "_XLDUDF_"
@@ -101,16 +101,30 @@ def _argument(block: Block | None, *, stacked: bool) -> object:
     along is recognised as the same error and listed once, where it arose."""
     if block is None:
         return None
-    values = block.python()
     if stacked and block.n > 1:
         if block.shape[1] != 1:
             raise NotComputable("a per-row range taller than one row in a KPI_ function")
-        return np.asarray(values[:, 0, :], dtype=object)
+        return _values(block)[:, 0, :]
     if block.cells == 1:
-        return values[0, 0, 0]
-    return np.asarray(values[0], dtype=object)
+        return block.python()[0, 0, 0]
+    return _values(block)[0]
+
+
+def _values(block: Block) -> np.ndarray:
+    """The cells of a block: a float array when all are numbers (the functions read it in
+    one pass), else an object array of Python values."""
+    if block.obj is None and (block.kind == NUM).all():
+        return block.num
+    return block.python()
 
 
 def _block(values: np.ndarray) -> Block:
-    cleaned = np.frompyfunc(lambda v: "" if v is None else v, 1, 1)(values)
-    return Block.from_values(np.asarray(cleaned, dtype=object))
+    """A function's result; an empty result cell is empty text, as Excel shows it."""
+    block = Block.from_values(values)
+    blank = block.kind == BLANK
+    if not blank.any():
+        return block
+    obj = block.objects().copy()
+    obj[blank] = ""
+    return Block(np.where(blank, np.nan, block.num), np.where(blank, np.int8(TEXT), block.kind),
+                 obj)

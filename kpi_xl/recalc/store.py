@@ -2,19 +2,54 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from itertools import chain
+
 import numpy as np
 
-from kpi_xl.recalc.block import BLANK, ERR, NUM, TEXT, Block, classify
+from kpi_xl.recalc.block import BLANK, ERR, TEXT, Block, classify_all
+
+
+@dataclass(frozen=True)
+class Coordinates:
+    """Cells of a sheet as two arrays: their rows and their columns."""
+
+    rows: np.ndarray
+    cols: np.ndarray
+
+    @classmethod
+    def of(cls, cells: Collection[tuple[int, int]]) -> Coordinates:
+        """The coordinates of ``cells`` in their iteration order."""
+        where = np.fromiter(chain.from_iterable(cells), dtype=np.int64, count=2 * len(cells))
+        return cls(where[0::2], where[1::2])
+
+    def among(self, other: Coordinates) -> np.ndarray:
+        """Which of these cells are also in ``other``."""
+        if self.rows.size == 0 or other.rows.size == 0:
+            return np.zeros(self.rows.size, dtype=bool)
+        height = int(max(self.rows.max(), other.rows.max())) + 1
+        width = int(max(self.cols.max(), other.cols.max())) + 1
+        if height * width <= _TABLE_CELLS_PER_CELL * (self.rows.size + other.rows.size):
+            table = np.zeros((height, width), dtype=bool)
+            table[other.rows, other.cols] = True
+            return table[self.rows, self.cols]
+        return np.isin(self.rows * width + self.cols, other.rows * width + other.cols)
+
+
+_TABLE_CELLS_PER_CELL = 64
+""":meth:`Coordinates.among` marks cells in a table of the sheet when it is at most this many
+times larger than the cells compared (else it compares sorted cell numbers)."""
 
 
 class _Column:
-    __slots__ = ("has_obj", "kind", "num", "obj")
+    __slots__ = ("kind", "num", "obj")
 
     def __init__(self, length: int) -> None:
         self.num = np.zeros(length, dtype=np.float64)
         self.kind = np.full(length, BLANK, dtype=np.int8)
-        self.obj = np.full(length, None, dtype=object)
-        self.has_obj = False
+        self.obj: np.ndarray | None = None
+        """Text and errors by row; allocated when the column first holds one."""
 
     def grow(self, length: int) -> None:
         if length <= self.num.shape[0]:
@@ -22,7 +57,14 @@ class _Column:
         extra = max(length, 2 * self.num.shape[0]) - self.num.shape[0]
         self.num = np.concatenate([self.num, np.zeros(extra)])
         self.kind = np.concatenate([self.kind, np.full(extra, BLANK, dtype=np.int8)])
-        self.obj = np.concatenate([self.obj, np.full(extra, None, dtype=object)])
+        if self.obj is not None:
+            self.obj = np.concatenate([self.obj, np.full(extra, None, dtype=object)])
+
+    def objects(self) -> np.ndarray:
+        """The object array, allocated on first use."""
+        if self.obj is None:
+            self.obj = np.full(self.num.shape[0], None, dtype=object)
+        return self.obj
 
 
 class SheetStore:
@@ -40,42 +82,34 @@ class SheetStore:
         column.grow(min_length)
         return column
 
-    def set(self, row: int, col: int, value: object) -> None:
-        kind, number, obj = classify(value)
-        column = self.column(col, row + 1)
-        column.kind[row] = kind
-        column.num[row] = number
-        column.obj[row] = obj
-        if obj is not None:
-            column.has_obj = True
-        self.max_row = max(self.max_row, row)
-
-    def load(self, cells: dict[tuple[int, int], object], skip: dict) -> list[tuple[int, int]]:
-        """Bulk-load input cells (those not in ``skip``); returns the cells holding errors."""
-        plain: dict[int, tuple[list[int], list[float]]] = {}
-        others = []
-        for (row, col), value in cells.items():
-            if (row, col) in skip:
-                continue
-            if type(value) is float and value == value and abs(value) != float("inf"):
-                rows, numbers = plain.setdefault(col, ([], []))
-                rows.append(row)
-                numbers.append(value)
-            else:
-                others.append((row, col, value))
-        top = max((row for row, _ in cells), default=0)
-        self.max_row = max(self.max_row, top)
-        for col, (rows, numbers) in plain.items():
-            column = self.column(col, top + 1)
-            index = np.array(rows, dtype=np.int64)
-            column.num[index] = numbers
-            column.kind[index] = NUM
-        errors = []
-        for row, col, value in others:
-            self.set(row, col, value)
-            if self.columns[col].kind[row] == ERR:
-                errors.append((row, col))
-        return errors
+    def load(self, cells: Mapping[tuple[int, int], object],
+             skip: Coordinates) -> list[tuple[int, int]]:
+        """Bulk-load input cells (those not at ``skip``); returns the cells holding errors."""
+        count = len(cells)
+        if count == 0:
+            return []
+        at = Coordinates.of(cells)
+        self.max_row = max(self.max_row, int(at.rows.max()))
+        values = np.fromiter(cells.values(), dtype=object, count=count)
+        skipped = at.among(skip)
+        if skipped.any():
+            at = Coordinates(at.rows[~skipped], at.cols[~skipped])
+            values = values[~skipped]
+        kinds, numbers, objs = classify_all(values)
+        order = np.argsort(at.cols, kind="stable")
+        distinct, starts = np.unique(at.cols[order], return_index=True)
+        bounds = np.append(starts, order.shape[0]).tolist()
+        for col, start, end in zip(distinct.tolist(), bounds[:-1], bounds[1:], strict=True):
+            picked = order[start:end]
+            rows = at.rows[picked]
+            column = self.column(col, self.max_row + 1)
+            column.kind[rows] = kinds[picked]
+            column.num[rows] = numbers[picked]
+            held = (kinds[picked] == TEXT) | (kinds[picked] == ERR)
+            if held.any() or column.obj is not None:
+                column.objects()[rows] = None if objs is None else objs[picked]
+        errors = np.flatnonzero(kinds == ERR)
+        return list(zip(at.rows[errors].tolist(), at.cols[errors].tolist(), strict=True))
 
     def write(self, row0: int, col: int, block: Block) -> None:
         """Write a ``(count, 1, 1)`` block into rows ``row0 …`` of a column."""
@@ -84,9 +118,8 @@ class SheetStore:
         column.num[row0:row0 + count] = block.num.reshape(-1)
         column.kind[row0:row0 + count] = block.kind.reshape(-1)
         if block.obj is not None:
-            column.obj[row0:row0 + count] = block.obj.reshape(-1)
-            column.has_obj = True
-        else:
+            column.objects()[row0:row0 + count] = block.obj.reshape(-1)
+        elif column.obj is not None:
             column.obj[row0:row0 + count] = None
         self.max_row = max(self.max_row, row0 + count - 1)
 
@@ -98,25 +131,28 @@ class SheetStore:
         kind = np.full(shape, BLANK, dtype=np.int8)
         obj: np.ndarray | None = None
         index = tops[:, None] + np.arange(height)[None, :]
+        # one rectangle, or one cell per row down consecutive rows: a slice of each column
+        sliced = n == 1 or (height == 1 and int(tops[-1] - tops[0]) == n - 1 and
+                            bool((np.diff(tops) == 1).all()))
         for offset in range(width):
             column = self.columns.get(col1 + offset)
             if column is None:
                 continue
             length = column.num.shape[0]
-            if n == 1 and index[0, -1] < length:
-                lo, hi = int(index[0, 0]), int(index[0, -1]) + 1
-                num[0, :, offset] = column.num[lo:hi]
-                kind[0, :, offset] = column.kind[lo:hi]
-                if column.has_obj:
+            if sliced and index[-1, -1] < length:
+                lo, hi = int(index[0, 0]), int(index[-1, -1]) + 1
+                num[:, :, offset] = column.num[lo:hi].reshape(n, height)
+                kind[:, :, offset] = column.kind[lo:hi].reshape(n, height)
+                if column.obj is not None:
                     if obj is None:
                         obj = np.full(shape, None, dtype=object)
-                    obj[0, :, offset] = column.obj[lo:hi]
+                    obj[:, :, offset] = column.obj[lo:hi].reshape(n, height)
                 continue
             inside = index < length
             safe = np.where(inside, index, 0)
             num[:, :, offset] = np.where(inside, column.num[safe], 0.0)
             kind[:, :, offset] = np.where(inside, column.kind[safe], BLANK)
-            if column.has_obj:
+            if column.obj is not None:
                 if obj is None:
                     obj = np.full(shape, None, dtype=object)
                 obj[:, :, offset] = np.where(inside, column.obj[safe], None)
