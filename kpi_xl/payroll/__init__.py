@@ -7,7 +7,6 @@ data — that the adapters (headless :mod:`kpi_xl.workbook.refresh`, xlwings
 """
 
 from kpi_xl.payroll.compute import Problem, compute_payroll, detect_template
-from kpi_xl.payroll.grid import as_grid
 from kpi_xl.payroll.result import ON_HOLD, TOTAL, AgentPay, PayrollResult, SheetRows, excel_value
 
 __all__ = [
@@ -17,7 +16,6 @@ __all__ = [
     "PayrollResult",
     "Problem",
     "SheetRows",
-    "as_grid",
     "compute_payroll",
     "detect_template",
     "excel_value",

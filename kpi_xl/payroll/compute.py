@@ -7,45 +7,53 @@ columns (formulas HR can trace) or history rules; money is Decimal, half-up to t
 wage law is :func:`kpi_xl.core.pay.apply_wage_law`. An agent with any problem keeps a 工资 row
 marked 待核 with the problem cells blank or showing the error code — never a made-up 0 — and no
 应发工资.
+
+The agent rows are read and checked a column at a time (:mod:`kpi_xl.payroll.checks` clears the
+cells that certainly have no problem in bulk); the rows left go through the per-row checks,
+which list their problems on 异常 in sheet order.
 """
 
 from __future__ import annotations
 
+import gc
+import math
 import re
 from collections import Counter
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from itertools import chain, compress, repeat
+from operator import is_
+
+import numpy as np
 
 from kpi_xl.core import history as core_history
 from kpi_xl.core.cells import coordinate
+from kpi_xl.core.column import Column
 from kpi_xl.core.errors import CellProblem as Problem
 from kpi_xl.core.errors import KpiError, ValueProblem
 from kpi_xl.core.money import CENT, MoneyColumn, to_money
-from kpi_xl.core.notation import parse_rule
+from kpi_xl.core.notation import Rule, parse_rule
 from kpi_xl.core.pay import FLAG_MINIMUM_WAGE, FLAG_OVER_20, apply_wage_law
-from kpi_xl.core.tiers import evaluate, explain, unit_slip
-from kpi_xl.core.values import Kind, format_number, read_cell, shown_decimal
+from kpi_xl.core.tiers import evaluate, explain
+from kpi_xl.core.values import Kind, format_number, read_cell, read_column, shown_decimal
+from kpi_xl.payroll.checks import error_cells, float_cells, input_problem, suspect_cells
 from kpi_xl.payroll.grid import (
+    HEADER_ROWS,
     Cell,
-    Grid,
     GridLike,
-    as_grid,
+    Sheet,
     error_code,
     error_message,
-    find_cells,
-    header_cells,
-    header_columns,
-    header_row,
     identity,
     is_blank,
     is_error,
-    label_value,
     month_text_of,
-    rows_below,
     text_of,
 )
-from kpi_xl.payroll.history import HistoryRow, apply_rules, merge, month_problems, read_history
+from kpi_xl.payroll.history import HistoryRow, apply_rules, merge, read_history
 from kpi_xl.payroll.result import ON_HOLD, TOTAL, AgentPay, PayrollResult, SheetRows
 from kpi_xl.payroll.rules import RULES, RuleBook
 from kpi_xl.templates.layout import (
@@ -70,15 +78,43 @@ from kpi_xl.templates.layout import (
     TEAM_ROWS,
     TEMPLATE_ID_LABEL,
 )
-from kpi_xl.templates.model import KIND_NOUNS, Input, Template
+from kpi_xl.templates.model import Calc, Item, PayLine, Template
 from kpi_xl.templates.specs import TEMPLATES
+
+_READ_IN_FULL = frozenset({ASSESSMENT, ROSTER, HISTORY, RULES, OVERVIEW})
+"""The sheets read below their header; of any other sheet only the top rows are read."""
+_NOTHING: frozenset[str] = frozenset()
+_CELL = re.compile(r"[A-Z]+(\d+)")
 
 
 @dataclass
 class _Row:
+    """One agent row of 考核, for the per-row checks: column key → value."""
+
     row: int
     agent: str
     values: dict[str, object]
+
+
+@dataclass
+class _AgentTable:
+    """The agent rows of 考核 (a 工号 filled), column by column: ``values[key][i]`` is the
+    cell of column ``key`` on row ``rows[i]`` (``None`` where blank)."""
+
+    rows: list[int]
+    ids: list[str]
+    values: dict[str, list[object]]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def column(self, key: str) -> list[object]:
+        """Column ``key`` (all ``None`` when 考核 lacks it)."""
+        return self.values[key] if key in self.values else [None] * len(self.rows)
+
+    def row(self, index: int) -> _Row:
+        return _Row(self.rows[index], self.ids[index],
+                    {key: column[index] for key, column in self.values.items()})
 
 
 class _Issues:
@@ -92,16 +128,15 @@ class _Issues:
 def detect_template(sheets: Mapping[str, GridLike]) -> Template:
     """The template a workbook was made from: 说明 names it (``模板编号: taobao-cs``); else the
     template whose 考核 headers all appear on the 考核 sheet."""
-    guide = as_grid(sheets.get(GUIDE))
     pattern = re.compile(re.escape(TEMPLATE_ID_LABEL) + r"\s*([\w-]+)")
-    for value in guide.values():
+    for value in Sheet(sheets.get(GUIDE)).values():
         found = pattern.search(str(value))
         if found and found.group(1) in TEMPLATES:
             return TEMPLATES[found.group(1)]
-    assessment = as_grid(sheets.get(ASSESSMENT))
-    top = header_row(assessment, "工号")
+    assessment = Sheet(sheets.get(ASSESSMENT), HEADER_ROWS)
+    top = assessment.header_row("工号")
     if top is not None:
-        present = set(header_columns(assessment, top))
+        present = set(assessment.header_columns(top))
         for template in TEMPLATES.values():
             if all(text_of(header) in present for _, header, _ in template.columns()):
                 return template
@@ -109,95 +144,79 @@ def detect_template(sheets: Mapping[str, GridLike]) -> Template:
                        "cannot tell which template this workbook was made from")
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector for the refresh: it allocates some hundred thousand
+    rows and records that all live on in its result (none is garbage), and each burst of them
+    would make the collector traverse them and the caller's heap again. Cycles made meanwhile
+    are collected once it runs again."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+@_collector_paused()
 def compute_payroll(template: Template, sheets: Mapping[str, GridLike], month: str | None = None,
                     problems: Iterable[Problem] = (),
                     formulas: Mapping[str, Collection[Cell]] | None = None) -> PayrollResult:
-    """Refresh one month: see the module doc. ``sheets`` maps sheet names to grids (dicts or
-    2-D lists) of values as Excel shows them; ``month`` defaults to 考核!考核月份; ``problems``
-    are the recalc's error cells and formulas it could not compute (each cell not already
-    listed goes to 异常 as it is).
+    """Refresh one month: see the module doc. ``sheets`` maps sheet names to grids (mappings or
+    2-D lists, read in place) of values as Excel shows them; ``month`` defaults to
+    考核!考核月份; ``problems`` are the recalc's error cells and formulas it could not compute
+    (each cell not already listed goes to 异常 as it is).
 
     ``formulas`` — sheet name → the cells that hold a formula — lets the refresh notice a
     number typed over a formula of 考核 (an agent row of a computed column holding a constant
     is listed and the agent is 待核). ``None`` (an adapter that cannot read formulas) skips
     that check."""
-    grids = {name: as_grid(data) for name, data in sheets.items()}
+    grids = {name: Sheet(data, None if name in _READ_IN_FULL else HEADER_ROWS)
+             for name, data in sheets.items()}
     if ASSESSMENT not in grids:
         raise ValueProblem(_missing_sheet(ASSESSMENT, grids),
                            f"the {ASSESSMENT} sheet is missing (deleted or renamed)")
-    assessment = grids[ASSESSMENT]
-    month = _month(assessment, month)
+    month = _month(grids[ASSESSMENT], month)
     issues = _Issues()
-    book = RuleBook(template, grids.get(RULES, {}))
+    book = RuleBook(template, grids.get(RULES, Sheet()))
     book.check_rule_params()
 
-    top = header_row(assessment, "工号")
-    if top is None:
-        raise ValueProblem("考核表找不到表头“工号”", "the 考核 sheet has no 工号 header")
-    columns, doubled = _columns(template, assessment, top, issues)
-    rows = _agent_rows(template, assessment, top, columns, issues)
+    # 考核 is read once, column by column; its cells filed by column go with it
+    columns, table, ambiguous = _read_assessment(template, grids.pop(ASSESSMENT), issues)
     roster = _roster(grids, issues)
-    bad_bases = _roster_problems(template, grids.get(ROSTER, {}), issues) if roster else set()
+    bad_bases = _roster_problems(template, grids.get(ROSTER, Sheet()), issues) if roster else set()
 
-    counts: dict[str, int] = {}
-    for row in rows:
-        counts[row.agent] = counts.get(row.agent, 0) + 1
-    reasons: dict[int, list[str]] = {row.row: [] for row in rows}
-    bad: dict[int, set[str]] = {row.row: set() for row in rows}
-    """Per 考核 row: the keys of the columns whose cell has a problem listed on 异常."""
-    cells = None if formulas is None else set(formulas.get(ASSESSMENT, ()))
-    for row in rows:
-        if counts[row.agent] > 1:
-            issues.add(ASSESSMENT, coordinate(row.row, columns["id"]), row.agent,
-                       f"工号 {row.agent} 在考核表出现 {counts[row.agent]} 次 (duplicate staff id)")
-            reasons[row.row].append("工号重复")
-        if roster is None:
-            reasons[row.row].append("员工表缺失")
-        elif row.agent not in roster:
-            issues.add(ASSESSMENT, coordinate(row.row, columns["id"]), row.agent,
-                       f"工号 {row.agent} 不在员工表 (not on the roster)")
-            reasons[row.row].append("员工表无此工号")
-        elif row.agent in bad_bases:
-            reasons[row.row].append("员工表数据有误")
-        bad[row.row] |= _row_problems(template, row, columns, issues)
-        if bad[row.row]:
-            reasons[row.row].append("输入有误")
-        if cells is not None:
-            overwritten = _formula_problems(template, row, columns, cells, issues)
-            if overwritten:
-                bad[row.row] |= overwritten
-                reasons[row.row].append("公式被改")
-        ambiguous = {key for key, cols in doubled.items()
-                     if len({repr(assessment.get((row.row, c))) for c in cols}) > 1}
-        if ambiguous:
-            bad[row.row] |= ambiguous
-            reasons[row.row].append("表头重复的列数值不同")
-    held = _pool_holds(template, rows, bad, reasons)
-    listed = {row.agent for row in rows}
+    counts = Counter(table.ids)
+    cells = None if formulas is None else _formula_cells(formulas)
+    reasons, bad = _check_rows(template, table, columns, counts, roster, bad_bases, ambiguous,
+                               cells, issues)
+    held = _pool_holds(template, table, bad, reasons)
+    listed = set(table.ids)
     for agent, cell in (roster or {}).items():
         if agent not in listed:
             issues.add(ROSTER, cell, agent,
                        f"工号 {agent} 在员工表, 但考核表没有 (not in 考核 this month)")
 
     minimum = book.money_param(template.min_wage_key)
-    agents = [_agent_pay(template, row, reasons[row.row], held.get(row.row, set()))
-              for row in rows]
+    agents = _agent_pays(template, table, reasons, held)
 
     # this month's history rows come from scores and grades, before pay (history pay lines)
     unique = [a for a in agents if counts[a.agent] == 1]
     current: list[HistoryRow] = [
         (month, a.agent, a.name, a.team, a.score, a.grade, None) for a in unique
         if isinstance(a.score, float) and isinstance(a.grade, str) and not is_error(a.grade)]
-    merged = merge(read_history(grids.get(HISTORY, {})), month, current)
+    recorded, unreadable_months = read_history(grids.get(HISTORY, Sheet()))
+    merged = merge(recorded, month, current)
     outcome = apply_rules(template.history_rules, merged, month, book)
     for note in outcome.notes:
         issues.add(HISTORY, "", "", note)
     unreadable: dict[str, list[str]] = {}
-    for cell, agent_id, message in month_problems(grids.get(HISTORY, {})):
+    for cell, agent_id, message in unreadable_months:
         issues.add(HISTORY, cell, agent_id, message)
         unreadable.setdefault(agent_id, []).append(message)
+    _history_lines(template, agents, outcome.amounts)
     for agent in agents:
-        _history_lines(template, agent, outcome.amounts)
         for message in outcome.errors.get(agent.agent, []):
             if not any(known in message for known in unreadable.get(agent.agent, [])):
                 issues.add(HISTORY, "", agent.agent, message)
@@ -205,30 +224,32 @@ def compute_payroll(template: Template, sheets: Mapping[str, GridLike], month: s
 
     _settle(template, agents, minimum)
     for agent in agents:
-        agent.notes.extend(outcome.flags.get(agent.agent, []))
-        agent.flags.extend(flag.split(" ")[0] for flag in outcome.flags.get(agent.agent, []))
+        flags = outcome.flags.get(agent.agent)
+        if flags:
+            agent.notes.extend(flags)
+            agent.flags.extend(flag.split(" ")[0] for flag in flags)
 
     nets = {a.agent: a.net for a in unique}
     history_rows = [[*row[:6], nets.get(str(row[1])) if row[0] == month else row[6]]
                     for row in merged]
     listed_cells = {(row[0], row[1]) for row in issues.rows}
-    agent_of_row = {row.row: row.agent for row in rows}
+    agent_of_row = dict(zip(table.rows, table.ids, strict=True))
     for problem in problems:
         if (problem.sheet, problem.cell) not in listed_cells:
             listed_cells.add((problem.sheet, problem.cell))
-            found = re.fullmatch(r"[A-Z]+(\d+)", problem.cell)
-            agent_id = agent_of_row.get(int(found.group(1)), "") if (
-                found and problem.sheet == ASSESSMENT) else ""
+            found_row = _CELL.fullmatch(problem.cell)
+            agent_id = agent_of_row.get(int(found_row.group(1)), "") if (
+                found_row and problem.sheet == ASSESSMENT) else ""
             issues.add(problem.sheet, problem.cell, agent_id, problem.message)
     for issue in book.issues:
         issues.add(RULES, issue.cell, "", issue.message)
 
     pay_headers = (*PAY_LEAD, *template.pay_headers, *PAY_TAIL)
     pay_rows = [_pay_row(a) for a in agents] + [_total_row(template, agents)]
-    detail_rows = _detail(template, rows, book)
-    overview = _overview(template, grids.get(OVERVIEW, {}), agents)
+    detail_rows = _detail(template, table, book)
+    overview = _overview(template, grids.get(OVERVIEW, Sheet()), agents)
     writes = tuple(
-        SheetRows(sheet, _first_row(grids.get(sheet, {}), headers[0]), len(headers), data)
+        SheetRows(sheet, _first_row(grids.get(sheet, Sheet()), headers[0]), len(headers), data)
         for sheet, headers, data in (
             (PAY, pay_headers, pay_rows), (DETAIL, DETAIL_HEADERS, detail_rows),
             (HISTORY, HISTORY_HEADERS, history_rows), (ISSUES, ISSUE_HEADERS, issues.rows)))
@@ -240,21 +261,21 @@ def compute_payroll(template: Template, sheets: Mapping[str, GridLike], month: s
 # ---------------------------------------------------------------------------------- reading
 
 
-def _missing_sheet(name: str, grids: Mapping[str, Grid]) -> str:
+def _missing_sheet(name: str, grids: Mapping[str, Sheet]) -> str:
     """``找不到“员工”表 …``, guessing the name it was renamed to (a sheet no template has whose
     name holds the old one, or that has a 工号 header)."""
     others = [sheet for sheet in grids if sheet not in SHEETS]
     guess = [sheet for sheet in others if name in sheet] or [
-        sheet for sheet in others if header_row(grids[sheet], "工号") is not None]
+        sheet for sheet in others if grids[sheet].header_row("工号") is not None]
     renamed = f", 可能被改名为“{guess[0]}”" if guess else ", 可能被删除或改名"
     return f"找不到“{name}”表{renamed}: 请把工作表名改回“{name}”"
 
 
-def _month(assessment: Grid, month: str | None) -> str:
+def _month(assessment: Sheet, month: str | None) -> str:
     value: object = month
     where = "--month"
     if month is None:
-        cell, value = label_value(assessment, MONTH_LABEL)
+        cell, value = assessment.label_value(MONTH_LABEL)
         where = f"{ASSESSMENT}!{coordinate(*cell) if cell else 'B2'}"
     value = month_text_of(value)
     if is_blank(value):
@@ -266,12 +287,24 @@ def _month(assessment: Grid, month: str | None) -> str:
         raise ValueProblem(f"{where}: {error.zh}", f"{where}: {error.en}") from None
 
 
-def _columns(template: Template, grid: Grid, top: int, issues: _Issues
+def _read_assessment(template: Template, sheet: Sheet, issues: _Issues
+                     ) -> tuple[dict[str, int], _AgentTable, dict[int, set[str]]]:
+    """Key → column of 考核, its agent rows, and per agent the keys of the columns whose
+    repeated header leaves it ambiguous (:func:`_ambiguous`)."""
+    top = sheet.header_row("工号")
+    if top is None:
+        raise ValueProblem("考核表找不到表头“工号”", "the 考核 sheet has no 工号 header")
+    columns, doubled = _columns(template, sheet, top, issues)
+    table = _agent_rows(template, sheet, top, columns, issues)
+    return columns, table, _ambiguous(doubled, sheet, table)
+
+
+def _columns(template: Template, sheet: Sheet, top: int, issues: _Issues
              ) -> tuple[dict[str, int], dict[str, list[int]]]:
     """Key → column, by header text; a header the template repeats (S6 客户投诉扣分: the input
     and the formula) takes its sheet columns in order. Also key → every column of a header
     the sheet repeats more often than the template (which one counts is ambiguous: listed)."""
-    found = header_cells(grid, top)
+    found = sheet.header_cells(top)
     wanted = Counter(text_of(header) for _, header, _ in template.columns())
     taken: Counter[str] = Counter()
     columns: dict[str, int] = {}
@@ -296,40 +329,41 @@ def _columns(template: Template, grid: Grid, top: int, issues: _Issues
     return columns, doubled
 
 
-def _agent_rows(template: Template, grid: Grid, top: int, columns: dict[str, int],
-                issues: _Issues) -> list[_Row]:
+def _agent_rows(template: Template, sheet: Sheet, top: int, columns: dict[str, int],
+                issues: _Issues) -> _AgentTable:
+    """The rows below the header with a 工号 (a row with data but none is listed)."""
     id_col = columns.get("id", 1)
     inputs = [columns[s.key] for s in template.inputs if s.key in columns]
-    rows = []
-    for r in rows_below(grid, top):
-        if is_blank(grid.get((r, id_col))):
-            if any(not is_blank(grid.get((r, c))) for c in inputs):
-                issues.add(ASSESSMENT, coordinate(r, id_col), "",
-                           "本行有数据但没有工号, 未计算 (a row with data but no staff id)")
-            continue
-        values = {key: grid.get((r, col)) for key, col in columns.items()}
-        rows.append(_Row(r, identity(grid.get((r, id_col))), values))
-    return rows
+    below = sheet.rows_below(top)
+    ids = sheet.column(id_col, below)
+    for r, value in zip(below, ids, strict=True):
+        if value is None and any(sheet.get((r, c)) is not None for c in inputs):
+            issues.add(ASSESSMENT, coordinate(r, id_col), "",
+                       "本行有数据但没有工号, 未计算 (a row with data but no staff id)")
+    filled = [value is not None for value in ids]
+    rows = list(compress(below, filled))
+    return _AgentTable(rows, list(map(identity, compress(ids, filled))),
+                       {key: sheet.column(col, rows) for key, col in columns.items()})
 
 
-def _roster(grids: Mapping[str, Grid], issues: _Issues) -> dict[str, str] | None:
+def _roster(grids: Mapping[str, Sheet], issues: _Issues) -> dict[str, str] | None:
     """工号 → its cell on 员工; ``None`` (listed on 异常) when the sheet or its 工号 header is
     missing: no agent can be checked against the roster, so everyone is 待核."""
     if ROSTER not in grids:
         issues.add(ROSTER, "", "", f"{_missing_sheet(ROSTER, grids)}; 无法核对工号, 全员待核 "
                                    f"(the {ROSTER} sheet is missing: nobody can be checked)")
         return None
-    grid = grids[ROSTER]
-    top = header_row(grid, "工号")
+    sheet = grids[ROSTER]
+    top = sheet.header_row("工号")
     if top is None:
         issues.add(ROSTER, "", "", "员工表找不到表头“工号”: 无法核对工号, 全员待核 "
                                    "(the roster has no 工号 header)")
         return None
-    col = header_columns(grid, top)["工号"]
+    col = sheet.header_columns(top)["工号"]
     found: dict[str, str] = {}
-    for r in rows_below(grid, top):
-        value = grid.get((r, col))
-        if is_blank(value):
+    below = sheet.rows_below(top)
+    for r, value in zip(below, sheet.column(col, below), strict=True):
+        if value is None:
             continue
         agent = identity(value)
         if agent in found:
@@ -339,24 +373,27 @@ def _roster(grids: Mapping[str, Grid], issues: _Issues) -> dict[str, str] | None
     return found
 
 
-def _roster_problems(template: Template, grid: Grid, issues: _Issues) -> set[str]:
+def _roster_problems(template: Template, sheet: Sheet, issues: _Issues) -> set[str]:
     """The template's own 员工 columns (pay bases: 目标工资, 工资级别 …) checked like 考核
     inputs, blank included (a blank base would read as 0); the agents with a problem."""
-    top = header_row(grid, "工号")
+    top = sheet.header_row("工号")
     if top is None or not template.roster:
         return set()
-    found = header_columns(grid, top)
-    id_col = found["工号"]
+    found = sheet.header_columns(top)
+    below = sheet.rows_below(top)
+    ids = sheet.column(found["工号"], below)
+    rows = [r for r, value in zip(below, ids, strict=True) if value is not None]
+    specs = [(spec, found[text_of(spec.header)]) for spec in template.roster
+             if text_of(spec.header) in found]
+    suspects: set[int] = set()
+    for spec, col in specs:
+        suspects.update(np.flatnonzero(
+            suspect_cells(spec, sheet.column(col, rows), blank_ok=False)).tolist())
     held: set[str] = set()
-    for r in rows_below(grid, top):
-        if is_blank(grid.get((r, id_col))):
-            continue
-        agent = identity(grid.get((r, id_col)))
-        for spec in template.roster:
-            col = found.get(text_of(spec.header))
-            if col is None:
-                continue
-            value = grid.get((r, col))
+    for r in (rows[index] for index in sorted(suspects)):
+        agent = identity(sheet.get((r, found["工号"])))
+        for spec, col in specs:
+            value = sheet.get((r, col))
             if is_blank(value):
                 message: str | None = f"“{spec.header}”为空, 请填写 (required input is blank)"
             else:
@@ -365,6 +402,113 @@ def _roster_problems(template: Template, grid: Grid, issues: _Issues) -> set[str
                 issues.add(ROSTER, coordinate(r, col), agent, message)
                 held.add(agent)
     return held
+
+
+def _formula_cells(formulas: Mapping[str, Collection[Cell]]) -> AbstractSet[Cell]:
+    cells = formulas.get(ASSESSMENT, ())
+    return cells if isinstance(cells, AbstractSet) else set(cells)
+
+
+def _check_rows(template: Template, table: _AgentTable, columns: dict[str, int],
+                counts: Counter[str], roster: Mapping[str, str] | None, bad_bases: set[str],
+                ambiguous: Mapping[int, set[str]], cells: AbstractSet[Cell] | None,
+                issues: _Issues) -> tuple[list[list[str]], dict[int, set[str]]]:
+    """List each agent row's problems on 异常, row by row: a repeated 工号, the roster, the
+    inputs (:func:`_row_problems`), formulas typed over (``cells``: the cells of 考核 holding a
+    formula; ``None`` skips the check) and ambiguous repeated headers. Returns per agent the
+    reasons it is 待核, and per agent with a listed cell the keys of those columns."""
+    reasons: list[list[str]] = [[] for _ in table.rows]
+    bad: dict[int, set[str]] = {}
+    calcs = [calc for _, calc in template.sheet_calcs()]
+    suspects = _suspect_rows(template, table)
+    overwritten = set() if cells is None else _rows_without_formulas(calcs, table, columns,
+                                                                    cells)
+    for index in _rows_to_check(table, counts, roster, bad_bases,
+                                suspects | overwritten | ambiguous.keys()):
+        row, agent, why = table.rows[index], table.ids[index], reasons[index]
+        found: set[str] = set()
+        if counts[agent] > 1:
+            issues.add(ASSESSMENT, coordinate(row, columns["id"]), agent,
+                       f"工号 {agent} 在考核表出现 {counts[agent]} 次 (duplicate staff id)")
+            why.append("工号重复")
+        if roster is None:
+            why.append("员工表缺失")
+        elif agent not in roster:
+            issues.add(ASSESSMENT, coordinate(row, columns["id"]), agent,
+                       f"工号 {agent} 不在员工表 (not on the roster)")
+            why.append("员工表无此工号")
+        elif agent in bad_bases:
+            why.append("员工表数据有误")
+        if index in suspects:
+            found |= _row_problems(template, table.row(index), columns, issues)
+        if found:
+            why.append("输入有误")
+        if cells is not None and index in overwritten:
+            typed = _formula_problems(calcs, table.row(index), columns, cells, issues)
+            if typed:
+                found |= typed
+                why.append("公式被改")
+        if index in ambiguous:
+            found |= ambiguous[index]
+            why.append("表头重复的列数值不同")
+        if found:
+            bad[index] = found
+    return reasons, bad
+
+
+def _suspect_rows(template: Template, table: _AgentTable) -> set[int]:
+    """The agents whose row may have an input problem or an error value (the per-row checks
+    decide); every other row certainly has none."""
+    found: set[int] = set()
+    for spec in template.inputs:
+        if spec.key in table.values:
+            found.update(np.flatnonzero(suspect_cells(spec, table.values[spec.key],
+                                                      blank_ok=spec.optional)).tolist())
+    inputs = {spec.key for spec in template.inputs}
+    for key, _, _ in template.columns():
+        if key in table.values and key not in inputs:  # inputs: screened above, errors included
+            found.update(error_cells(table.values[key]))
+    return found
+
+
+def _rows_without_formulas(calcs: Sequence[Calc], table: _AgentTable, columns: dict[str, int],
+                           cells: Iterable[Cell]) -> set[int]:
+    """The agents whose row lacks the formula of a computed column: the formula cells are
+    read once into a table of (agent row, computed column) → holds a formula."""
+    wanted = [columns[calc.key] for calc in calcs if calc.key in columns]
+    if not wanted or not table.rows:
+        return set()
+    rows = np.array(table.rows)
+    bottom, right = int(rows.max()), max(wanted)
+    found = np.fromiter(chain.from_iterable(cells), dtype=np.int64).reshape(-1, 2)
+    found = found[(found[:, 0] >= 1) & (found[:, 0] <= bottom)
+                  & (found[:, 1] >= 1) & (found[:, 1] <= right)]
+    has_formula = np.zeros((bottom + 1, right + 1), dtype=bool)
+    has_formula[found[:, 0], found[:, 1]] = True
+    missing = ~has_formula[np.ix_(rows, wanted)]
+    return set(np.flatnonzero(missing.any(axis=1)).tolist())
+
+
+def _ambiguous(doubled: Mapping[str, list[int]], sheet: Sheet, table: _AgentTable
+               ) -> dict[int, set[str]]:
+    """Per agent whose repeated-header columns differ: the keys of those columns."""
+    found: dict[int, set[str]] = {}
+    for key, cols in doubled.items():
+        reads = [sheet.column(col, table.rows) for col in cols]
+        for index, values in enumerate(zip(*reads, strict=True)):
+            if len({repr(value) for value in values}) > 1:
+                found.setdefault(index, set()).add(key)
+    return found
+
+
+def _rows_to_check(table: _AgentTable, counts: Counter[str], roster: Mapping[str, str] | None,
+                   bad_bases: Collection[str], flagged: Iterable[int]) -> Iterable[int]:
+    """The agents that get a reason or an issue: a repeated 工号, the roster, or ``flagged``."""
+    if roster is None:
+        return range(len(table))
+    listed = {index for index, agent in enumerate(table.ids)
+              if counts[agent] > 1 or agent not in roster or agent in bad_bases}
+    return sorted(listed.union(flagged))
 
 
 def _row_problems(template: Template, row: _Row, columns: dict[str, int],
@@ -400,51 +544,12 @@ def _row_problems(template: Template, row: _Row, columns: dict[str, int],
     return found
 
 
-def input_problem(spec: Input, value: object) -> str | None:
-    """What is wrong with a (non-blank, non-error) input cell for its kind, or ``None``: a
-    value outside the dropdown of a choice/yesno column, text in a number column, a number
-    outside the kind's :class:`~kpi_xl.templates.model.Bounds` (a rate above 100%, a negative
-    count or amount, a fractional count, an implausible magnitude)."""
-    header = spec.header
-    if spec.allowed:
-        if text_of(value) in {text_of(choice) for choice in spec.allowed}:
-            return None
-        return (f"“{header}”应为 {'/'.join(spec.allowed)} 之一, 现为 \"{text_of(value)}\" "
-                f"(not one of the allowed values)")
-    bounds = spec.limits
-    if bounds is None:
-        return None
-    kind, number, label, _ = read_cell(value)
-    if kind == Kind.TEXT:
-        return f"“{header}”应为数字, 现为文本 \"{label}\" (text in a number cell)"
-    if kind != Kind.NUMBER:
-        return None
-    noun = KIND_NOUNS.get(spec.kind, "数值")
-    shown = format_number(number)
-    if spec.kind == "rate" and number > 1 and (bounds.high is None or bounds.high <= 1):
-        if not (isinstance(value, str) and "%" in text_of(value)) and 2 <= number <= 100:
-            return f"“{header}”{unit_slip(number).zh} (a rate above 100%)"
-        return (f"“{header}”为 {format_number(number * 100)}%, 比率应在 0%–100% 之间 "
-                f"(a rate above 100%)")
-    if bounds.low is not None and number < bounds.low:
-        if bounds.low == 0:
-            return f"“{header}”为 {shown}: {noun}不能为负数 (must not be negative)"
-        return f"“{header}”为 {shown}: {noun}不能小于 {format_number(bounds.low)} (too small)"
-    if bounds.whole and not float(number).is_integer():
-        return f"“{header}”为 {shown}: {noun}应为整数 (must be a whole number)"
-    if bounds.high is not None and number > bounds.high:
-        big = f"{number:,.0f}" if abs(number) >= 1e6 else shown
-        return (f"“{header}”为 {big}, 超出合理范围 (≤ {bounds.high:,.0f}): 请检查是否多输了位数 "
-                f"(implausibly large)")
-    return None
-
-
-def _formula_problems(template: Template, row: _Row, columns: dict[str, int],
+def _formula_problems(calcs: Sequence[Calc], row: _Row, columns: dict[str, int],
                       cells: Collection[Cell], issues: _Issues) -> set[str]:
     """Computed columns whose cell on this agent row holds no formula (a number typed over it,
     or nothing): listed, their keys returned."""
     found: set[str] = set()
-    for _, calc in template.sheet_calcs():
+    for calc in calcs:
         col = columns.get(calc.key)
         if col is None or (row.row, col) in cells:
             continue
@@ -461,32 +566,35 @@ def _formula_problems(template: Template, row: _Row, columns: dict[str, int],
     return found
 
 
-def _pool_holds(template: Template, rows: list[_Row], bad: Mapping[int, set[str]],
-                reasons: Mapping[int, list[str]]) -> dict[int, set[str]]:
+def _pool_holds(template: Template, table: _AgentTable, bad: Mapping[int, set[str]],
+                reasons: list[list[str]]) -> dict[int, set[str]]:
     """A pay line shared across rows (:attr:`PayLine.pool`) is not paid to anyone sharing the
     pool with a row whose problem feeds it (a listed cell in a column the line depends on).
 
-    Returns, per 考核 row, the sources of the pay lines held there: their amounts came out of
+    Returns, per agent, the sources of the pay lines held there: their amounts came out of
     a pool a bad row fed, so they are left blank rather than shown."""
     held: dict[int, set[str]] = {}
     for line in template.pay_lines:
         if line.pool is None:
             continue
         feeds = template.depends_on(line.source)
-        groups: dict[str, list[_Row]] = {}
-        for row in rows:
-            group = text_of(row.values.get("team")) if line.pool == "team" else ""
-            groups.setdefault(group, []).append(row)
+        if not any(keys & feeds for keys in bad.values()):
+            continue
+        teams = table.column("team")
+        groups: dict[str, list[int]] = {}
+        for index in range(len(table)):
+            group = text_of(teams[index]) if line.pool == "team" else ""
+            groups.setdefault(group, []).append(index)
         for members in groups.values():
-            fed = [row.agent for row in members if bad[row.row] & feeds]
+            fed = [table.ids[i] for i in members if bad.get(i, _NOTHING) & feeds]
             if not fed:
                 continue
             who = "、".join(dict.fromkeys(fed))
             scope = "同组 " if line.pool == "team" else "全员共用奖金池, "
-            for row in members:
-                held.setdefault(row.row, set()).add(line.source)
-                if not bad[row.row] & feeds:
-                    reasons[row.row].append(f"{line.header}: {scope}{who} 数据有误, 奖金池待核")
+            for index in members:
+                held.setdefault(index, set()).add(line.source)
+                if not bad.get(index, _NOTHING) & feeds:
+                    reasons[index].append(f"{line.header}: {scope}{who} 数据有误, 奖金池待核")
     return held
 
 
@@ -500,52 +608,107 @@ def _score(value: object) -> object:
     return number if kind == Kind.NUMBER else (None if is_blank(value) else value)
 
 
-def _agent_pay(template: Template, row: _Row, reasons: list[str],
-               held: set[str]) -> AgentPay:
-    values = row.values
-    score, grade = _score(values.get("score")), values.get("grade")
-    if isinstance(grade, KpiError) or is_error(grade):
-        grade = error_code(grade)
-    if not isinstance(score, float) or not isinstance(grade, str) or grade.startswith("#"):
-        reasons.append("KPI得分/等级无法计算")
-    lines: list[object] = []
-    for line in template.pay_lines:
-        value = values.get(line.source)
-        if line.history or (line.source in held and not is_error(value)):
-            lines.append(None)  # history lines: filled by _history_lines; held: left blank
-            continue
-        kind, number, _, _ = read_cell(value)
-        if kind == Kind.NUMBER:
-            lines.append(to_money(value) if line.money else number)  # type: ignore[arg-type]
-            continue
-        lines.append(error_code(value) if is_error(value) else (
-            None if is_blank(value) else value))
-        reasons.append(f"{line.header}无法计算")
-    loss = values.get(template.loss_key)
-    kind, number, _, _ = read_cell(loss)
-    deduction: object
-    if kind == Kind.BLANK:
-        deduction = None
-    elif kind == Kind.NUMBER and number >= 0:
-        deduction = to_money(number)
+def _scores(values: Sequence[object]) -> list[object]:
+    """:func:`_score` of each cell (a finite float is its own score)."""
+    _, plain = float_cells(values)
+    scores = list(values)
+    for index in np.flatnonzero(~plain).tolist():
+        scores[index] = _score(values[index])
+    return scores
+
+
+def _shown(values: Sequence[object]) -> list[object]:
+    """The cells with each error value as its code (``#N/A``)."""
+    shown = list(values)
+    for index in error_cells(values):
+        shown[index] = error_code(values[index])
+    return shown
+
+
+def _agent_pays(template: Template, table: _AgentTable, reasons: list[list[str]],
+                held: Mapping[int, set[str]]) -> list[AgentPay]:
+    """Each agent's 工资 row before the history lines and the wage law; what cannot be paid
+    is added to the agent's ``reasons``."""
+    scores, grades = _scores(table.column("score")), _shown(table.column("grade"))
+    for score, grade, why in zip(scores, grades, reasons, strict=True):
+        if not isinstance(score, float) or not isinstance(grade, str) or grade.startswith("#"):
+            why.append("KPI得分/等级无法计算")
+    lines = [_pay_line(line, table.column(line.source), reasons, held)
+             for line in template.pay_lines]
+    deductions = _deductions(table.column(template.loss_key), reasons)
+    per_agent = [list(values) for values in zip(*lines, strict=True)] if lines else [
+        [] for _ in table.rows]
+    return [AgentPay(row, agent, name, team, score, grade, values, deduction, None, why)
+            for row, agent, name, team, score, grade, values, deduction, why in zip(
+                table.rows, table.ids, table.column("name"), table.column("team"), scores,
+                grades, per_agent, deductions, reasons, strict=True)]
+
+
+def _pay_line(line: PayLine, values: Sequence[object], reasons: list[list[str]],
+              held: Mapping[int, set[str]]) -> list[object]:
+    """One pay line for every agent: a history line is blank (filled by
+    :func:`_history_lines`), so is a held one; a number is the amount (money to the fen)."""
+    if line.history:
+        return [None] * len(values)
+    blank = {index for index, sources in held.items()
+             if line.source in sources and not is_error(values[index])}
+    _, plain = float_cells(values)
+    plain[list(blank)] = False
+    if line.money:
+        money = {value: to_money(value) for value in set(compress(values, plain.tolist()))}
+        amounts = list(map(money.get, values))
     else:
-        deduction = error_code(loss) if is_error(loss) else loss
-        reasons.append("扣款有误")
-    return AgentPay(row.row, row.agent, values.get("name"), values.get("team"), score, grade,
-                    lines, deduction, None, reasons)
+        amounts = list(values)
+    for index in blank:
+        amounts[index] = None
+    for index in np.flatnonzero(~plain).tolist():
+        if index not in blank:
+            amounts[index] = _pay_cell(line, values[index], reasons[index])
+    return amounts
 
 
-def _history_lines(template: Template, agent: AgentPay,
+def _pay_cell(line: PayLine, value: object, reasons: list[str]) -> object:
+    kind, number, _, _ = read_cell(value)
+    if kind == Kind.NUMBER:
+        return to_money(value) if line.money else number  # type: ignore[arg-type]
+    reasons.append(f"{line.header}无法计算")
+    return error_code(value) if is_error(value) else (None if is_blank(value) else value)
+
+
+def _deductions(values: Sequence[object], reasons: list[list[str]]) -> list[object]:
+    """扣款 per agent: blank → none, an amount ≥ 0 → to the fen, anything else is listed."""
+    numbers, plain = float_cells(values)
+    plain &= numbers >= 0
+    money = {value: to_money(value) for value in set(compress(values, plain.tolist()))}
+    deductions: list[object] = list(map(money.get, values))
+    for index in np.flatnonzero(~plain).tolist():
+        deductions[index] = _deduction(values[index], reasons[index])
+    return deductions
+
+
+def _deduction(loss: object, reasons: list[str]) -> object:
+    kind, number, _, _ = read_cell(loss)
+    if kind == Kind.BLANK:
+        return None
+    if kind == Kind.NUMBER and number >= 0:
+        return to_money(number)
+    reasons.append("扣款有误")
+    return error_code(loss) if is_error(loss) else loss
+
+
+def _history_lines(template: Template, agents: list[AgentPay],
                    amounts: Mapping[str, Mapping[str, Decimal | KpiError]]) -> None:
     for index, line in enumerate(template.pay_lines):
         if not line.history:
             continue
-        amount = amounts.get(line.source, {}).get(agent.agent, Decimal("0.00"))
-        if isinstance(amount, KpiError):
-            agent.lines[index] = amount.code
-            agent.notes.append(f"{line.header}无法计算")
-        else:
-            agent.lines[index] = to_money(amount)
+        found = amounts.get(line.source, {})
+        for agent in agents:
+            amount = found.get(agent.agent, Decimal("0.00"))
+            if isinstance(amount, KpiError):
+                agent.lines[index] = amount.code
+                agent.notes.append(f"{line.header}无法计算")
+            else:
+                agent.lines[index] = to_money(amount)
 
 
 def _settle(template: Template, agents: list[AgentPay], minimum: object) -> None:
@@ -559,30 +722,29 @@ def _settle(template: Template, agents: list[AgentPay], minimum: object) -> None
             agent.flags.append(ON_HOLD)
     if not payable:
         return
-    gross = [sum((v for v, m in zip(a.lines, money, strict=True) if m), Decimal("0.00"))
-             for a in payable]
+    gross = [sum(compress(a.lines, money), Decimal("0.00")) for a in payable]
     asked = [a.deduction if a.deduction is not None else Decimal("0.00") for a in payable]
     law = apply_wage_law(MoneyColumn.of(gross), MoneyColumn.of(asked),
                          None if minimum is None else minimum)  # type: ignore[arg-type]
-    for index, agent in enumerate(payable):
-        error = law.net.errors[index]
+    for agent, error, net, applied, shown, owed, total in zip(
+            payable, law.net.errors.tolist(), law.net.amounts.tolist(),
+            law.deduction.amounts.tolist(), law.flags.tolist(), asked, gross, strict=True):
         if error is not None:
             agent.on_hold = True
             agent.flags.append(ON_HOLD)
             agent.notes.append(f"{ON_HOLD}: {error}")
             continue
-        applied = law.deduction.amounts[index]
-        agent.net = law.net.amounts[index]
+        agent.net = net
         agent.deduction = applied if agent.deduction is not None else None
-        flags = [f for f in str(law.flags[index]).split("; ") if f]
+        flags = [f for f in str(shown).split("; ") if f]
         agent.flags.extend(flags)
-        if FLAG_OVER_20 in flags or (FLAG_MINIMUM_WAGE in flags and asked[index] != applied):
-            detail = f"应扣 {asked[index]}, 实扣 {applied}"
+        if FLAG_OVER_20 in flags or (FLAG_MINIMUM_WAGE in flags and owed != applied):
+            detail = f"应扣 {owed}, 实扣 {applied}"
             if FLAG_OVER_20 in flags:
-                detail += f", 上限 = 应发 {gross[index]} × 20%"
+                detail += f", 上限 = 应发 {total} × 20%"
             agent.notes.append(f"{'; '.join(flags)} ({detail})")
         elif flags:
-            agent.notes.append(f"{FLAG_MINIMUM_WAGE} (应发 {gross[index]} < 最低工资 {minimum})")
+            agent.notes.append(f"{FLAG_MINIMUM_WAGE} (应发 {total} < 最低工资 {minimum})")
 
 
 def _pay_row(agent: AgentPay) -> list[object]:
@@ -595,8 +757,10 @@ def _total_row(template: Template, agents: list[AgentPay]) -> list[object]:
         return sum((v for v in values if isinstance(v, Decimal)), Decimal("0.00"))
 
     paid = [a for a in agents if not a.on_hold]
-    lines = [column_sum(a.lines[i] for a in paid) if line.money else None
-             for i, line in enumerate(template.pay_lines)]
+    per_line = zip(*(a.lines for a in paid), strict=True) if paid else repeat(
+        (), len(template.pay_lines))
+    lines = [column_sum(values) if line.money else None
+             for line, values in zip(template.pay_lines, per_line, strict=True)]
     held = sum(a.on_hold for a in agents)
     note = f"{ON_HOLD} {held} 人未计入合计" if held else None
     return [TOTAL, f"{len(agents)}人", None, None, None, *lines,
@@ -607,50 +771,60 @@ def _total_row(template: Template, agents: list[AgentPay]) -> list[object]:
 # ---------------------------------------------------------------------------------- 明细
 
 
-def _detail(template: Template, rows: list[_Row], book: RuleBook) -> list[list[object]]:
+def _detail(template: Template, table: _AgentTable, book: RuleBook) -> list[list[object]]:
     """Per agent and scored item: the value the rule reads, the tier matched, the points."""
+    names = table.column("name")
     per_item = []
     for item in template.items:
         rule, _ = book.item_rule(item)
-        values = [_shown(row.values.get(item.value)) for row in rows]
-        points = [_score(row.values.get(f"pt_{item.key}")) for row in rows]
+        cells = table.column(item.value)
+        points = _scores(table.column(f"pt_{item.key}"))
         if rule is None:
             text = f"按公式计算: {item.definition}" if item.definition else "按公式计算"
-            texts = [text] * len(rows)
+            texts: list[object] = [text] * len(table)
         else:
-            cells = [row.values.get(item.value) for row in rows]
-            texts = list(explain(rule, cells).values)
-            results = list(evaluate(rule, cells).cells())
-            for i, (result, point) in enumerate(zip(results, points, strict=True)):
-                if isinstance(point, float) and isinstance(result, int | float) and (
-                        abs(float(result) - point) > 1e-9):
-                    texts[i] = f"{texts[i]}; 得分按公式计算 ({item.definition})"
-        per_item.append((item, values, texts, points))
-    out = []
-    for index, row in enumerate(rows):
-        for item, values, texts, points in per_item:
-            out.append([row.agent, row.values.get("name"), item.name, values[index],
-                        texts[index], points[index]])
-    return out
+            texts = _explained(rule, item, cells, points)
+        per_item.append(zip(table.ids, names, repeat(item.name, len(table)), _shown(cells),
+                            texts, points, strict=True))
+    return list(map(list, chain.from_iterable(zip(*per_item, strict=True))))
 
 
-def _shown(value: object) -> object:
-    if is_error(value):
-        return error_code(value)
-    return value
+def _explained(rule: Rule, item: Item, cells: Sequence[object], points: Sequence[object]
+               ) -> list[object]:
+    """Per cell, the tier the rule matched; noted where the points column disagrees with the
+    rule (its formula computes them another way)."""
+    column = read_column(cells)
+    texts = explain(rule, column).values.tolist()
+    for index in _disagreements(evaluate(rule, column), points):
+        texts[index] = f"{texts[index]}; 得分按公式计算 ({item.definition})"
+    return texts
+
+
+def _disagreements(results: Column, points: Sequence[object]) -> list[int]:
+    """Where a number of the points column is not the rule's (numeric) result."""
+    if results.values.dtype != np.float64:
+        return [index for index, (result, point) in enumerate(
+                    zip(results.cells(), points, strict=True))
+                if isinstance(point, float) and isinstance(result, int | float)
+                and abs(float(result) - point) > 1e-9]
+    scored = np.array([p if isinstance(p, float) else math.nan for p in points],
+                      dtype=np.float64)
+    valid = np.fromiter(map(is_, results.errors, repeat(None)), dtype=bool, count=len(points))
+    with np.errstate(invalid="ignore"):
+        return np.flatnonzero(valid & (np.abs(results.values - scored) > 1e-9)).tolist()
 
 
 # ---------------------------------------------------------------------------------- 概览
 
 
-def _overview(template: Template, grid: Grid, agents: list[AgentPay]) -> dict[tuple[int, int],
-                                                                               object]:
+def _overview(template: Template, sheet: Sheet, agents: list[AgentPay]
+              ) -> dict[tuple[int, int], object]:
     """The 概览 data blocks (found by their headers): grade counts, score bins, team averages."""
     scores = [a.score for a in agents if isinstance(a.score, float)]
     grades = [a.grade for a in agents if isinstance(a.grade, str)]
     bins = parse_rule("; ".join(f"{b}:{i}" for i, b in enumerate(template.score_bins)))
-    placed = list(evaluate(bins, scores).cells()) if scores else []
-    bin_counts = [sum(1 for p in placed if p == i) for i in range(len(template.score_bins))]
+    placed = Counter(evaluate(bins, scores).cells()) if scores else Counter()
+    bin_counts = [placed[i] for i in range(len(template.score_bins))]
     teams: dict[str, list[float]] = {}
     for agent in agents:
         if isinstance(agent.score, float) and not is_blank(agent.team):
@@ -664,21 +838,21 @@ def _overview(template: Template, grid: Grid, agents: list[AgentPay]) -> dict[tu
     ]
     cells: dict[tuple[int, int], object] = {}
     for (col, heads), block in zip(OVERVIEW_BLOCKS, blocks, strict=True):
-        top, left = _block_origin(grid, heads, (HEADER_ROW, col))
+        top, left = _block_origin(sheet, heads, (HEADER_ROW, col))
         for i, (label, value) in enumerate(block, start=1):
             cells[(top + i, left)] = label
             cells[(top + i, left + 1)] = value
     return cells
 
 
-def _block_origin(grid: Grid, heads: tuple[str, str], default: tuple[int, int]
+def _block_origin(sheet: Sheet, heads: tuple[str, str], default: tuple[int, int]
                   ) -> tuple[int, int]:
-    for r, c in find_cells(grid, heads[0]):
-        if text_of(grid.get((r, c + 1))) == heads[1]:
+    for r, c in sheet.find(heads[0]):
+        if text_of(sheet.get((r, c + 1))) == heads[1]:
             return r, c
     return default
 
 
-def _first_row(grid: Grid, first_header: str) -> int:
-    top = header_row(grid, first_header)
+def _first_row(sheet: Sheet, first_header: str) -> int:
+    top = sheet.header_row(first_header)
     return FIRST_ROW if top is None else top + 1

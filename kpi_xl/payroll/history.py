@@ -6,21 +6,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
+from itertools import repeat
+from operator import is_
 
+import numpy as np
 import pandas as pd
 
 from kpi_xl.core import history as core
 from kpi_xl.core.cells import coordinate
 from kpi_xl.core.errors import KpiError, ValueProblem
-from kpi_xl.payroll.grid import (
-    Grid,
-    header_columns,
-    header_row,
-    identity,
-    is_blank,
-    month_text_of,
-    rows_below,
-)
+from kpi_xl.payroll.grid import Sheet, identity, month_text_of
 from kpi_xl.payroll.rules import RuleBook, grade_list, window_months
 from kpi_xl.templates.layout import HISTORY_HEADERS
 from kpi_xl.templates.model import HistoryRule
@@ -29,6 +25,7 @@ HistoryRow = tuple[object, ...]
 """月份, 工号, 姓名, 团队, KPI得分, 等级, 应发工资."""
 
 
+@lru_cache(maxsize=4096, typed=True)
 def _month_key(value: object) -> int | None:
     try:
         return core.month_number(value)
@@ -36,45 +33,44 @@ def _month_key(value: object) -> int | None:
         return None
 
 
-def read_history(grid: Grid) -> list[HistoryRow]:
-    """The rows of 历史 below its header (columns found by header text), blanks skipped."""
-    top = header_row(grid, HISTORY_HEADERS[0])
-    if top is None:
-        return []
-    columns = header_columns(grid, top)
-    rows = []
-    for r in rows_below(grid, top):
-        values = tuple(grid.get((r, columns[h])) if h in columns else None
-                       for h in HISTORY_HEADERS)
-        if all(is_blank(v) for v in values):
-            continue
-        month = month_text_of(values[0])
-        key = _month_key(month)
-        if key is not None:
-            month = core.month_text(key)
-        rows.append((month, identity(values[1]) if not is_blank(values[1]) else values[1],
-                     *values[2:]))
-    return rows
+@lru_cache(maxsize=4096, typed=True)
+def _read_month(value: object) -> tuple[object, str | None]:
+    """A 月份 cell as 历史 keeps it (``YYYY-MM`` when it can be read) and, when it cannot,
+    why not."""
+    month = month_text_of(value)
+    try:
+        return core.month_text(core.month_number(month)), None
+    except KpiError as error:
+        return month, str(error)
 
 
-def month_problems(grid: Grid) -> list[tuple[str, str, str]]:
-    """``(cell, 工号, message)`` for every 历史 row whose 月份 cannot be read (``9月``)."""
-    top = header_row(grid, HISTORY_HEADERS[0])
+def _agent_id(value: object) -> str | None:
+    """A 工号 cell as 历史 keeps it: its text (:func:`identity`), ``None`` when blank."""
+    return None if value is None else identity(value)
+
+
+def read_history(sheet: Sheet) -> tuple[list[HistoryRow], list[tuple[str, str, str]]]:
+    """The rows of 历史 below its header (columns found by header text), blanks skipped; and
+    ``(cell, 工号, message)`` for every row whose 月份 cannot be read (``9月``)."""
+    top = sheet.header_row(HISTORY_HEADERS[0])
     if top is None:
-        return []
-    columns = header_columns(grid, top)
-    month_col, agent_col = columns[HISTORY_HEADERS[0]], columns.get(HISTORY_HEADERS[1])
-    found = []
-    for r in rows_below(grid, top):
-        if all(is_blank(grid.get((r, columns[h]))) for h in HISTORY_HEADERS if h in columns):
-            continue
-        agent = grid.get((r, agent_col)) if agent_col is not None else None
-        try:
-            core.month_number(month_text_of(grid.get((r, month_col))))
-        except KpiError as error:
-            found.append((coordinate(r, month_col), identity(agent) if not is_blank(agent) else "",
-                          str(error)))
-    return found
+        return [], []
+    columns = sheet.header_columns(top)
+    month_col = columns[HISTORY_HEADERS[0]]
+    rows = sheet.rows_below(top)
+    cells = [sheet.column(columns[h], rows) if h in columns else [None] * len(rows)
+             for h in HISTORY_HEADERS]
+    blank = np.logical_and.reduce([np.fromiter(map(is_, column, repeat(None)), dtype=bool,
+                                               count=len(rows)) for column in cells])
+    if blank.any():
+        kept = np.flatnonzero(~blank).tolist()
+        rows = list(map(rows.__getitem__, kept))
+        cells = [list(map(column.__getitem__, kept)) for column in cells]
+    months, errors = zip(*map(_read_month, cells[0]), strict=True) if rows else ((), ())
+    agents = list(map(lru_cache(maxsize=None, typed=True)(_agent_id), cells[1]))  # per 工号 once
+    problems = [(coordinate(r, month_col), "" if agent is None else agent, error)
+                for r, agent, error in zip(rows, agents, errors, strict=True) if error is not None]
+    return list(zip(months, agents, *cells[2:], strict=True)), problems
 
 
 def merge(existing: Sequence[HistoryRow], month: str, current: Sequence[HistoryRow]

@@ -10,7 +10,7 @@ from kpi_xl.core.errors import KpiError, ValueProblem
 from kpi_xl.core.money import to_money
 from kpi_xl.core.notation import Rule, parse_rule
 from kpi_xl.core.values import Kind, read_cell
-from kpi_xl.payroll.grid import Cell, Grid, find_cells, is_blank, is_error, label_value
+from kpi_xl.payroll.grid import Cell, Sheet, is_blank, is_error
 from kpi_xl.templates.model import Item, Table, Template, item_label
 
 RULES = "规则"
@@ -27,7 +27,7 @@ class RuleBook:
     """The 规则 sheet of one workbook, read against its template."""
 
     template: Template
-    grid: Grid
+    sheet: Sheet
     issues: list[RuleIssue] = field(default_factory=list)
 
     def _issue(self, cell: Cell | None, message: str) -> None:
@@ -36,7 +36,7 @@ class RuleBook:
     def param(self, key: str) -> object:
         """The value next to the parameter's label (``None`` when the label is missing)."""
         spec = self.template.param(key)
-        cell, value = label_value(self.grid, spec.label)
+        cell, value = self.sheet.label_value(spec.label)
         if cell is None:
             self._issue(None, f"规则表找不到参数“{spec.label}” (parameter label not found)")
         elif is_error(value):
@@ -63,7 +63,7 @@ class RuleBook:
     def _cell(self, key: str | None) -> Cell | None:
         if key is None:
             return None
-        cell, _ = label_value(self.grid, self.template.param(key).label)
+        cell, _ = self.sheet.label_value(self.template.param(key).label)
         return cell
 
     def money_param(self, key: str) -> object:
@@ -79,7 +79,7 @@ class RuleBook:
 
     def item_rule(self, item: Item) -> tuple[Rule | None, str]:
         """The item's rule as typed on 规则 (parsed), and its text; ``None`` when it has none."""
-        cell, text = label_value(self.grid, item_label(item))
+        cell, text = self.sheet.label_value(item_label(item))
         if cell is None:
             if item.rule:
                 self._issue(None, f"规则表找不到考核项目“{item_label(item)}” (item not found)")
@@ -97,7 +97,7 @@ class RuleBook:
         for spec in self.template.params:
             if spec.notation != "tier":
                 continue
-            cell, text = label_value(self.grid, spec.label)
+            cell, text = self.sheet.label_value(spec.label)
             if cell is None or is_blank(text) or is_error(text):
                 continue
             try:
@@ -108,15 +108,15 @@ class RuleBook:
     def table_rows(self, key: str) -> list[tuple[object, ...]]:
         """The data rows of a 规则 table, found by its title (header row below it)."""
         spec: Table = self.template.table(key)
-        cells = find_cells(self.grid, spec.title)
-        if not cells:
+        cell = next(self.sheet.find(spec.title), None)
+        if cell is None:
             self._issue(None, f"规则表找不到表格“{spec.title}” (table not found)")
             return []
-        row, col = cells[0]
+        row, col = cell
         rows = []
         r = row + 2
-        while not is_blank(self.grid.get((r, col))):
-            rows.append(tuple(self.grid.get((r, col + i)) for i in range(len(spec.headers))))
+        while not is_blank(self.sheet.get((r, col))):
+            rows.append(tuple(self.sheet.get((r, col + i)) for i in range(len(spec.headers))))
             r += 1
         return rows
 

@@ -1,0 +1,128 @@
+"""Input cells checked against their column's kind, a cell at a time and a column at a time.
+
+:func:`input_problem` says what is wrong with one cell, in the words HR reads on 异常. The
+column-wide screens (:func:`suspect_cells`, :func:`error_cells`) clear in bulk the cells that
+certainly have no problem — floats within the kind's bounds, values among the choices — and
+return the rest, so the per-cell checks (and their messages, in their order) run only where a
+problem may be.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from itertools import repeat
+from operator import is_
+
+import numpy as np
+
+from kpi_xl.core.errors import KpiError
+from kpi_xl.core.tiers import unit_slip
+from kpi_xl.core.values import Kind, format_number, read_cell
+from kpi_xl.payroll.grid import is_error, text_of
+from kpi_xl.templates.model import KIND_NOUNS, Input
+
+
+def input_problem(spec: Input, value: object) -> str | None:
+    """What is wrong with a (non-blank, non-error) input cell for its kind, or ``None``: a
+    value outside the dropdown of a choice/yesno column, text in a number column, a number
+    outside the kind's :class:`~kpi_xl.templates.model.Bounds` (a rate above 100%, a negative
+    count or amount, a fractional count, an implausible magnitude)."""
+    header = spec.header
+    if spec.allowed:
+        if text_of(value) in {text_of(choice) for choice in spec.allowed}:
+            return None
+        return (f"“{header}”应为 {'/'.join(spec.allowed)} 之一, 现为 \"{text_of(value)}\" "
+                f"(not one of the allowed values)")
+    bounds = spec.limits
+    if bounds is None:
+        return None
+    kind, number, label, _ = read_cell(value)
+    if kind == Kind.TEXT:
+        return f"“{header}”应为数字, 现为文本 \"{label}\" (text in a number cell)"
+    if kind != Kind.NUMBER:
+        return None
+    noun = KIND_NOUNS.get(spec.kind, "数值")
+    shown = format_number(number)
+    if spec.kind == "rate" and number > 1 and (bounds.high is None or bounds.high <= 1):
+        if not (isinstance(value, str) and "%" in text_of(value)) and 2 <= number <= 100:
+            return f"“{header}”{unit_slip(number).zh} (a rate above 100%)"
+        return (f"“{header}”为 {format_number(number * 100)}%, 比率应在 0%–100% 之间 "
+                f"(a rate above 100%)")
+    if bounds.low is not None and number < bounds.low:
+        if bounds.low == 0:
+            return f"“{header}”为 {shown}: {noun}不能为负数 (must not be negative)"
+        return f"“{header}”为 {shown}: {noun}不能小于 {format_number(bounds.low)} (too small)"
+    if bounds.whole and not float(number).is_integer():
+        return f"“{header}”为 {shown}: {noun}应为整数 (must be a whole number)"
+    if bounds.high is not None and number > bounds.high:
+        big = f"{number:,.0f}" if abs(number) >= 1e6 else shown
+        return (f"“{header}”为 {big}, 超出合理范围 (≤ {bounds.high:,.0f}): 请检查是否多输了位数 "
+                f"(implausibly large)")
+    return None
+
+
+def float_cells(values: Sequence[object]) -> tuple[np.ndarray, np.ndarray]:
+    """The cells as float64 (NaN where a cell is no float) and where a cell is a finite
+    float: the cells every bulk path takes as they are."""
+    if set(map(type, values)) <= {float, type(None)}:
+        numbers = np.array(values, dtype=np.float64)  # None → NaN
+    else:
+        numbers = np.array([v if type(v) is float else math.nan for v in values],
+                           dtype=np.float64)
+    return numbers, np.isfinite(numbers)
+
+
+def error_cells(values: Sequence[object]) -> list[int]:
+    """The positions of the error values (:func:`~kpi_xl.payroll.grid.is_error`)."""
+    if not any(issubclass(kind, str | KpiError) for kind in set(map(type, values))):
+        return []
+    errors = _errors(set(values))
+    if not errors:
+        return []
+    return np.flatnonzero(_member(values, errors)).tolist()
+
+
+def suspect_cells(spec: Input, values: Sequence[object], *, blank_ok: bool) -> np.ndarray:
+    """Where a column of ``spec`` may hold a problem (a bool per cell): a blank unless
+    ``blank_ok``, an error value, or a value the bulk test cannot clear. Every other cell
+    certainly passes: it is no error and :func:`input_problem` finds nothing in it."""
+    bounds = spec.limits
+    if spec.allowed:
+        choices = {text_of(choice) for choice in spec.allowed}
+        suspect = ~_member(values, {value for value in set(values) if isinstance(value, str)
+                                    and text_of(value) in choices})
+    elif bounds is None:
+        distinct = set(values)
+        suspect = ~_member(values, distinct - _errors(distinct) - {None})
+    else:
+        numbers, fine = float_cells(values)
+        if spec.kind == "rate" and (bounds.high is None or bounds.high <= 1):
+            fine &= numbers <= 1
+        if bounds.low is not None:
+            fine &= numbers >= bounds.low
+        if bounds.whole:
+            fine &= numbers == np.floor(numbers)
+        if bounds.high is not None:
+            fine &= numbers <= bounds.high
+        suspect = ~fine
+    if blank_ok:
+        suspect &= ~_blank(values)
+    return suspect
+
+
+def _errors(values: set[object]) -> set[object]:
+    """The error values among ``values`` (every Excel error code holds a ``#``)."""
+    return {value for value in values if isinstance(value, KpiError) or (
+        isinstance(value, str) and "#" in value and is_error(value))}
+
+
+def _member(values: Sequence[object], found: set[object]) -> np.ndarray:
+    """Per cell, whether its value is in ``found`` (equal, so a float never matches text)."""
+    return np.fromiter(map(found.__contains__, values), dtype=bool, count=len(values))
+
+
+def _blank(values: Sequence[object]) -> np.ndarray:
+    """Per cell, whether it is blank (``None``: a :class:`~kpi_xl.payroll.grid.Sheet` reads
+    every blank so)."""
+    return np.fromiter(map(is_, values, repeat(None)), dtype=bool, count=len(values))
