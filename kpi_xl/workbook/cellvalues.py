@@ -100,12 +100,18 @@ def _encode_number(value: object) -> str | None:
 
 
 def encode_input(value: object) -> Encoded | None:
-    """Encode a plain input value; ``None`` means a blank cell (NaN counts as blank, as pandas)."""
+    """Encode a plain input value; ``None`` means a blank cell (NaN counts as blank, as pandas).
+
+    An Excel error (:class:`KpiError`) is written as its code, as text: what a result cell
+    shows, never an error cell.
+    """
     value = _plain(value)
     if value is None:
         return None
     if isinstance(value, bool):
         return Encoded("b", "1" if value else "0")
+    if isinstance(value, KpiError):
+        value = value.code
     if isinstance(value, str):
         return Encoded("inlineStr", escape_text(value), inline=True)
     number = _encode_number(value)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,14 +39,45 @@ class ComputedBook:
         order (a sheet of 100,000 agents holds millions of cells)."""
         return CellOverlay(self.book.sheets[sheet].values, self.result.values.get(sheet, {}))
 
-    def formula_cells(self, sheet: str) -> set[tuple[int, int]]:
-        """The cells of ``sheet`` that hold a formula (every cell of an array formula's range)."""
+    def formula_cells(self, sheet: str) -> FormulaCells:
+        """The cells of ``sheet`` that hold a formula (every cell of an array formula's range),
+        as a set view: nothing is copied."""
         data = self.book.sheets[sheet]
-        cells = set(data.formulas)
-        for area in data.array_formulas.values():
-            top, left, bottom, right = parse_range(area)
-            cells.update((r, c) for r in range(top, bottom + 1) for c in range(left, right + 1))
-        return cells
+        return FormulaCells(data.formulas, [parse_range(area)
+                                            for area in data.array_formulas.values()])
+
+
+class FormulaCells(AbstractSet[tuple[int, int]]):
+    """The cells holding a formula: the keys of ``formulas`` and the cells of ``ranges`` (the
+    ranges of array formulas, as ``(top, left, bottom, right)``), without copying them."""
+
+    def __init__(self, formulas: Mapping[tuple[int, int], str],
+                 ranges: list[tuple[int, int, int, int]]) -> None:
+        self._formulas = formulas
+        self._ranges = ranges
+
+    def __contains__(self, cell: object) -> bool:
+        if cell in self._formulas:
+            return True
+        if not isinstance(cell, tuple) or len(cell) != 2:
+            return False
+        row, col = cell
+        return any(top <= row <= bottom and left <= col <= right
+                   for top, left, bottom, right in self._ranges)
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        yield from self._formulas
+        seen: set[tuple[int, int]] = set()
+        for top, left, bottom, right in self._ranges:
+            for row in range(top, bottom + 1):
+                for col in range(left, right + 1):
+                    cell = (row, col)
+                    if cell not in self._formulas and cell not in seen:
+                        seen.add(cell)
+                        yield cell
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 class CellOverlay(Mapping[tuple[int, int], object]):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 
-from kpi_xl.payroll import PayrollResult, compute_payroll, detect_template, excel_value
+from kpi_xl.payroll import PayrollResult, compute_payroll, detect_template
 from kpi_xl.templates.layout import INPUT_SHEETS, OVERVIEW
 from kpi_xl.workbook.headless import all_problems, compute_book, store_results
 from kpi_xl.workbook.xlsx import XlsxEditor, workbook_lock
@@ -39,10 +39,8 @@ def refresh_file(path: str | os.PathLike[str], month: str | None = None, *,
             if write.sheet not in present or write.sheet in INPUT_SHEETS:
                 result.skipped.append(write.sheet)
                 continue
-            rows = [[excel_value(value) for value in row] for row in write.rows]
-            editor.replace_sheet_rows(write.sheet, rows, first_row=write.first_row)
+            editor.replace_sheet_rows(write.sheet, write.rows, first_row=write.first_row)
         if OVERVIEW in present:
-            editor.set_cells(OVERVIEW, {cell: excel_value(value)
-                                        for cell, value in result.overview.items()})
+            editor.set_cells(OVERVIEW, result.overview)
         editor.save()
     return result

@@ -4,7 +4,8 @@ The two big edits of a refresh — caching every formula result of 考核 and re
 of 工资/明细/历史 — rewrite one sheet part in a single pass: untouched bytes (other rows, other
 cells, everything outside ``<sheetData>``) are copied through as they are, new ``<row>``/``<c>``
 text is generated, and the result is deflated as it is produced (:class:`Deflated`), so neither
-the part's XML nor a tree of it stays in memory until the save.
+the part's XML nor a tree of it stays in memory until the save. Inflating the part and
+deflating the result run on worker threads (zlib lets go of the GIL), beside the rewriting.
 
 This works on the layout every producer of .xlsx files writes (Excel, LibreOffice, openpyxl,
 kpi_xl): the main namespace as the default one, ``r`` as the first attribute of ``<row>`` and
@@ -16,11 +17,18 @@ result.
 
 from __future__ import annotations
 
+import gc
 import math
 import re
+import zipfile
 import zlib
+from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
+from decimal import Decimal
+from typing import NamedTuple
 
 from kpi_xl.core.cells import column_index, column_letters, coordinate
 from kpi_xl.core.errors import EXCEL_ERROR_CODES, KpiError
@@ -37,7 +45,6 @@ COMPRESS_LEVEL = 1
 """Deflate level of rewritten parts: 3× faster than zipfile's default (6), files ~30 % larger."""
 
 _ROW_ATTRS_NOT_COPIED = frozenset({b"r", b"spans", b"hidden", b"outlineLevel", b"collapsed"})
-_NOT_SIMPLE = (b"<!--", b"<![CDATA[", b"<?", b"xmlns", b"<!")
 _MAIN_DEFAULT = f'xmlns="{NS_MAIN}"'.encode()
 
 _ATTR_RE = re.compile(rb"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
@@ -69,6 +76,10 @@ class Deflated:
     size: int
 
     def chunks(self) -> Iterator[bytes]:
+        """The part's bytes a chunk at a time (a big part inflated ahead: :func:`read_ahead`)."""
+        return read_ahead(self._inflated()) if self.size > CHUNK else self._inflated()
+
+    def _inflated(self) -> Iterator[bytes]:
         inflater = zlib.decompressobj(-15)
         for start in range(0, len(self.data), CHUNK // 8):
             out = inflater.decompress(self.data[start:start + CHUNK // 8])
@@ -83,14 +94,21 @@ class Deflated:
 
 
 class DeflateSink:
-    """Collects output text, deflating it as it comes."""
+    """Collects output bytes and deflates them a chunk at a time on a worker thread: zlib lets
+    go of the GIL, so deflating one chunk overlaps making the next. (A part smaller than a
+    chunk is deflated at :meth:`close`, without a thread.)"""
+
+    _AHEAD = 2
+    """Chunks handed to the worker and not deflated yet, at most (bounds the memory)."""
 
     def __init__(self) -> None:
         self._z = zlib.compressobj(COMPRESS_LEVEL, zlib.DEFLATED, -15)
         self._out: list[bytes] = []
         self._pending: list[bytes] = []
         self._pending_size = 0
-        self.crc = 0
+        self._worker: ThreadPoolExecutor | None = None
+        self._queued: deque[Future[None]] = deque()
+        self._crc = 0
         self.size = 0
 
     def write(self, data: bytes) -> None:
@@ -99,29 +117,73 @@ class DeflateSink:
         self._pending.append(data)
         self._pending_size += len(data)
         if self._pending_size >= CHUNK:
-            self._flush()
+            if self._worker is None:
+                self._worker = ThreadPoolExecutor(max_workers=1,
+                                                  thread_name_prefix="kpi-xl-deflate")
+            if len(self._queued) >= self._AHEAD:
+                self._queued.popleft().result()
+            self._queued.append(self._worker.submit(self._deflate, self._take()))
 
-    def _flush(self) -> None:
-        if self._pending:
-            data = b"".join(self._pending)
-            self._pending.clear()
-            self._pending_size = 0
-            self.crc = zlib.crc32(data, self.crc)
-            self.size += len(data)
-            out = self._z.compress(data)
-            if out:
-                self._out.append(out)
+    def _take(self) -> bytes:
+        data = b"".join(self._pending)
+        self._pending.clear()
+        self._pending_size = 0
+        self.size += len(data)
+        return data
+
+    def _deflate(self, data: bytes) -> None:
+        """Deflate the next chunk (on the worker, one chunk after the other)."""
+        self._crc = zlib.crc32(data, self._crc)
+        out = self._z.compress(data)
+        if out:
+            self._out.append(out)
 
     def close(self) -> Deflated:
-        self._flush()
+        if self._worker is not None:
+            self._worker.shutdown()
+            while self._queued:
+                self._queued.popleft().result()
+        self._deflate(self._take())
         self._out.append(self._z.flush())
-        return Deflated(b"".join(self._out), self.crc, self.size)
+        return Deflated(b"".join(self._out), self._crc, self.size)
 
 
-def deflate(data: bytes) -> Deflated:
-    sink = DeflateSink()
-    sink.write(data)
-    return sink.close()
+def member_chunks(zf: zipfile.ZipFile, name: str) -> Iterator[bytes]:
+    """A zip member's bytes a chunk at a time (a big member inflated ahead: :func:`read_ahead`)."""
+    chunks = _member_chunks(zf, name)
+    return read_ahead(chunks) if zf.getinfo(name).file_size > CHUNK else chunks
+
+
+def _member_chunks(zf: zipfile.ZipFile, name: str) -> Iterator[bytes]:
+    with zf.open(name) as stream:
+        while True:
+            chunk = stream.read(CHUNK)
+            if not chunk:
+                return
+            yield chunk
+
+
+def read_ahead(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """``chunks``, each made on a worker thread while the caller works on the one before:
+    inflating lets go of the GIL, so it overlaps scanning and rewriting."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kpi-xl-inflate") as worker:
+        ahead = worker.submit(next, chunks, None)
+        while (chunk := ahead.result()) is not None:
+            ahead = worker.submit(next, chunks, None)
+            yield chunk
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic collector while building many small containers: with millions of
+    objects alive (a big book), each full collection it would start walks them all."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 # --------------------------------------------------------------------------- splitting a part
@@ -174,34 +236,39 @@ class Part:
 
 
 def _check_simple(segment: bytes) -> None:
-    for marker in _NOT_SIMPLE:
-        if marker in segment:
-            raise NotStreamable(f"{marker.decode()} inside <sheetData>")
+    """Refuse comments, CDATA, doctype parts, processing instructions and namespace
+    declarations inside ``<sheetData>`` (``?`` alone is found fast: it is rare in sheets)."""
+    if b"<!" in segment or (b"?" in segment and b"<?" in segment) or b"xmlns" in segment:
+        raise NotStreamable("markup inside <sheetData> this editor does not follow")
 
 
 # --------------------------------------------------------------------------- cached values
+_T_ATTRS = {t: b' t="' + t + b'"' for t in (b"e", b"str", b"b")}
+
+
 def _cached_xml(value: object) -> tuple[bytes | None, bytes]:
-    """(``t`` value or None, the ``<v>`` element) for a formula's cached result."""
+    """(the ``t`` attribute, `` t="…"``, or None; the ``<v>`` element) for a formula's
+    cached result."""
     kind = type(value)
     if kind is float:
         if value == value and value not in (math.inf, -math.inf):  # type: ignore[comparison-overlap]
             if value.is_integer() and abs(value) < 1e16:  # type: ignore[attr-defined]
-                return None, b"<v>%d</v>" % int(value)  # type: ignore[call-overload]
-            return None, b"<v>" + repr(value).encode() + b"</v>"
-        return b"e", b"<v>#NUM!</v>"
+                return None, b"<v>%d</v>" % value  # type: ignore[str-format]
+            return None, b"<v>%r</v>" % value
+        return _T_ATTRS[b"e"], b"<v>#NUM!</v>"
     if kind is str:
         if value in EXCEL_ERROR_CODES:
-            return b"e", b"<v>" + storable_error(value).encode() + b"</v>"  # type: ignore[arg-type]
-        return b"str", b"<v>" + xml_text(escape_text(value)).encode() + b"</v>"  # type: ignore[arg-type]
+            return _T_ATTRS[b"e"], b"<v>" + storable_error(value).encode() + b"</v>"  # type: ignore[arg-type]
+        return _T_ATTRS[b"str"], b"<v>" + xml_text(escape_text(value)).encode() + b"</v>"  # type: ignore[arg-type]
     if kind is bool:
-        return b"b", b"<v>1</v>" if value else b"<v>0</v>"
+        return _T_ATTRS[b"b"], b"<v>1</v>" if value else b"<v>0</v>"
     if isinstance(value, KpiError):
-        return b"e", b"<v>" + storable_error(value.code).encode() + b"</v>"
+        return _T_ATTRS[b"e"], b"<v>" + storable_error(value.code).encode() + b"</v>"
     enc = encode_cached(value)
     if enc is None:
         return None, b""
     inner = xml_text(enc.text).encode()
-    return (None if enc.t is None else enc.t.encode()), b"<v>" + inner + b"</v>"
+    return (None if enc.t is None else _T_ATTRS[enc.t.encode()]), b"<v>" + inner + b"</v>"
 
 
 def xml_text(text: str) -> str:
@@ -218,16 +285,12 @@ def xml_text(text: str) -> str:
 
 
 def _with_t(attrs: bytes, t: bytes | None) -> bytes:
-    """A ``<c>`` tag's attribute text with its ``t`` set to ``t`` (removed for ``None``)."""
+    """A ``<c>`` tag's attribute text with its ``t`` attribute set to ``t`` (removed for
+    ``None``)."""
     found = _T_ATTR_RE.search(attrs)
-    if t is None:
-        return attrs if found is None else attrs[:found.start()] + attrs[found.end():]
-    new = b' t="' + t + b'"'
     if found is None:
-        return attrs + new
-    if attrs[found.start():found.end()] == new:
-        return attrs
-    return attrs[:found.start()] + new + attrs[found.end():]
+        return attrs if t is None else attrs + t
+    return attrs[:found.start()] + (t or b"") + attrs[found.end():]
 
 
 def _array_ranges(segment: bytes, into: list[tuple[int, int, int, int]]) -> None:
@@ -259,24 +322,73 @@ def _inside(cell: Cell, ranges: list[tuple[int, int, int, int]]) -> bool:
     return any(t <= row <= b and left <= col <= r for t, left, b, r in ranges)
 
 
-def _by_row(values: Mapping[Cell, object]) -> list[tuple[int, list[tuple[int, object]]]]:
-    rows: dict[int, list[tuple[int, object]]] = {}
+class _Row(NamedTuple):
+    """A row of cells to rewrite: their columns and values as listed, and the positions in
+    ``cols`` in column order (one list shared by the rows that list the same columns)."""
+
+    number: int
+    cols: list[int]
+    values: list[object]
+    order: list[int]
+
+
+def _by_row(values: Mapping[Cell, object]) -> list[_Row]:
+    """The rows of ``values`` in order, gathered in one pass over ``values`` as it is (a recalc
+    gives its results column by column; looking each cell up row by row instead misses the
+    CPU caches on every cell of a big sheet)."""
+    rows: dict[int, tuple[list[int], list[object]]] = {}
     for (row, col), value in values.items():
         found = rows.get(row)
         if found is None:
-            rows[row] = [(col, value)]
+            rows[row] = ([col], [value])
         else:
-            found.append((col, value))
+            found[0].append(col)
+            found[1].append(value)
     out = []
-    for row in sorted(rows):
-        cells = rows[row]
-        cells.sort(key=_first)
-        out.append((row, cells))
+    listed: list[int] = []
+    order: list[int] = []
+    for number in sorted(rows):
+        cols, row_values = rows[number]
+        if cols != listed:
+            listed, order = cols, sorted(range(len(cols)), key=cols.__getitem__)
+        out.append(_Row(number, cols, row_values, order))
     return out
 
 
-def _first(item: tuple[int, object]) -> int:
-    return item[0]
+class _CellTags(dict[int, bytes]):
+    """Column number → the start of its cells' tags (``<c r="AB``)."""
+
+    def __missing__(self, col: int) -> bytes:
+        tag = self[col] = b'<c r="' + column_letters(col).encode()
+        return tag
+
+
+_CELL_TAGS = _CellTags()
+
+
+class _FloatXml(dict[float, tuple[bytes | None, bytes]]):
+    """:func:`_cached_xml` of floats, each worked out once (results repeat: tiers, zeros)."""
+
+    def __missing__(self, value: float) -> tuple[bytes | None, bytes]:
+        found = _cached_xml(value)
+        if value == value:  # not NaN: each NaN is a key of its own
+            self[value] = found
+        return found
+
+
+_PLAIN_FORMULA_CELL_RE = re.compile(
+    rb'<c r="[A-Z]{1,3}[0-9]{1,7}"(?: s="[0-9]{1,5}")?>'
+    rb"(?:<f>[^<]*</f>|<f [^>]*?(?:/>|>[^<]*</f>))()(?:<v>[^<]*</v>)?</c>"
+)
+"""A formula cell as nearly every one is written: ``r``, maybe ``s``, no ``t``; an ``<f>``,
+maybe a ``<v>``, nothing else. Group 1 marks where its ``<v>`` goes."""
+_FORMULA_CELL_RE = re.compile(
+    rb'<c r="[A-Z]{1,3}[0-9]{1,7}"(?: s="[0-9]{1,5}")?()( t="[A-Za-z]{1,9}")?'
+    rb"(?:/>|>(<f>[^<]*</f>|<f [^>]*?(?:/>|>[^<]*</f>))?()(?:<v>[^<]*</v>)?</c>)"
+)
+""":data:`_PLAIN_FORMULA_CELL_RE` with a ``t``, and cells of array formulas' ranges (maybe
+without ``<f>``, maybe ``<c …/>``). Groups 1 and 4 mark where its ``t`` and its ``<v>`` go
+(4 is unset for ``<c …/>``), 2 is its ``t``, 3 its ``<f>``."""
 
 
 def set_cached(chunks: Iterable[bytes], values: Mapping[Cell, object], sheet: str) -> Deflated:
@@ -285,72 +397,118 @@ def set_cached(chunks: Iterable[bytes], values: Mapping[Cell, object], sheet: st
     Raises ``KeyError`` for a cell that holds no formula (and is in no array formula's range),
     :class:`NotStreamable` when the tree editor must do it (e.g. a cell to create).
     """
-    part = Part(chunks)
-    sink = DeflateSink()
-    sink.write(part.head)
-    todo = _by_row(values)
-    index = 0
-    arrays: list[tuple[int, int, int, int]] = []
-    letters: dict[int, bytes] = {}
-    for segment in part.segments():
+    with gc_paused():
+        part = Part(chunks)
+        sink = DeflateSink()
+        sink.write(part.head)
+        editor = _CachedValues(values, sheet)
+        for segment in part.segments():
+            editor.rewrite(segment, sink)
+        editor.check_done()
+        sink.write(part.tail)
+        return sink.close()
+
+
+class _CachedValues:
+    """Sets the cached values of one part's formula cells, row by row, segment by segment."""
+
+    def __init__(self, values: Mapping[Cell, object], sheet: str) -> None:
+        self.sheet = sheet
+        self.rows = _by_row(values)
+        self.index = 0
+        """The next row of ``rows`` to rewrite."""
+        self.arrays: list[tuple[int, int, int, int]] = []
+        self.floats = _FloatXml()
+
+    def rewrite(self, segment: bytes, sink: DeflateSink) -> None:
+        """Write ``segment`` to ``sink`` with the cells of the rows it holds rewritten."""
         if b"array" in segment:
-            _array_ranges(segment, arrays)
+            _array_ranges(segment, self.arrays)
+        rows = self.rows
+        out: list[bytes] = []
         position = 0
-        size = len(segment)
-        while index < len(todo):
-            number, cells = todo[index]
-            row_bytes = b"%d" % number
+        while self.index < len(rows):
+            row = rows[self.index]
+            row_bytes = b"%d" % row.number
             start = segment.find(b'<row r="' + row_bytes + b'"', position)
             if start < 0:
                 break  # in a later segment (or missing: found out at the end)
             tag_end = segment.find(b">", start)
             if segment[tag_end - 1] == 47:  # "/": a row without cells
-                raise _missing(sheet, number, cells[0][0], arrays)
-            end = segment.find(b"</row>", tag_end)
-            sink.write(segment[position:tag_end + 1])
-            _rewrite_row(segment, tag_end + 1, end, number, row_bytes, cells, sink, sheet,
-                         arrays, letters)
-            position = end
-            index += 1
-        sink.write(segment[position:size])
-    if index < len(todo):
-        number, cells = todo[index]
-        raise _missing(sheet, number, cells[0][0], arrays)
-    sink.write(part.tail)
-    return sink.close()
+                raise _missing(self.sheet, row.number, row.cols[row.order[0]], self.arrays)
+            out.append(segment[position:tag_end + 1])
+            position = self._row(segment, tag_end + 1, segment.find(b"</row>", tag_end), row,
+                                 row_bytes, out)
+            self.index += 1
+        out.append(segment[position:])
+        sink.write(b"".join(out))
 
+    def check_done(self) -> None:
+        """Raise for the first cell whose row the part does not have."""
+        if self.index < len(self.rows):
+            row = self.rows[self.index]
+            raise _missing(self.sheet, row.number, row.cols[row.order[0]], self.arrays)
 
-def _missing(sheet: str, row: int, col: int, arrays: list) -> Exception:
-    if _inside((row, col), arrays):
-        return NotStreamable("a cell of an array formula's range to create")
-    return KeyError(f"{sheet}!{coordinate(row, col)} is not a formula cell; "
-                    "use set_cells for input cells")
+    def _row(self, segment: bytes, start: int, end: int, row: _Row, row_bytes: bytes,
+             out: list[bytes]) -> int:
+        """Rewrite the cells of ``row`` (``segment[start:end]``) into ``out``; returns the
+        position up to which ``segment`` is written."""
+        number, cols, values, order = row
+        floats, tags = self.floats, _CELL_TAGS
+        find, plain, write = segment.find, _PLAIN_FORMULA_CELL_RE.match, out.append
+        ref_end = row_bytes + b'"'
+        position = start
+        for i in order:
+            col, value = cols[i], values[i]
+            c_start = find(tags[col] + ref_end, position, end)
+            if c_start < 0:
+                raise _missing(self.sheet, number, col, self.arrays)
+            t, v = floats[value] if type(value) is float else _cached_xml(value)
+            cell = plain(segment, c_start, end) if t is None else None
+            if cell is None:
+                position = self._cell(segment, position, c_start, end, (number, col), t, v, out)
+                continue
+            write(segment[position:cell.start(1)])
+            write(v)
+            position = cell.end() - 4  # at its "</c>"
+        write(segment[position:end])
+        return end
 
+    def _cell(self, segment: bytes, position: int, c_start: int, end: int, cell: Cell,
+              t: bytes | None, v: bytes, out: list[bytes]) -> int:
+        """Rewrite one cell that is not a plain formula cell getting a number; returns the
+        position up to which ``segment`` is written."""
+        found = _FORMULA_CELL_RE.match(segment, c_start, end)
+        if found is None:
+            return self._odd_cell(segment, position, c_start, cell, t, v, out)
+        if found.start(3) < 0 and not _inside(cell, self.arrays):
+            raise _missing(self.sheet, cell[0], cell[1], [])
+        write = out.append
+        at_t, at_v = found.start(1), found.start(4)
+        write(segment[position:at_t])
+        if t:
+            write(t)
+        if at_v < 0:  # <c …/>
+            write(b">" + v + b"</c>" if v else b"/>")
+            return found.end()
+        write(segment[max(at_t, found.end(2)):at_v])
+        write(v)
+        return found.end() - 4
 
-def _rewrite_row(segment: bytes, start: int, end: int, number: int, row_bytes: bytes,
-                 cells: list[tuple[int, object]], sink: DeflateSink, sheet: str,
-                 arrays: list, letters: dict[int, bytes]) -> None:
-    position = start
-    out: list[bytes] = []
-    write = out.append
-    find = segment.find
-    for col, value in cells:
-        name = letters.get(col)
-        if name is None:
-            name = letters[col] = b'<c r="' + column_letters(col).encode()
-        c_start = find(name + row_bytes + b'"', position, end)
-        if c_start < 0:
-            raise _missing(sheet, number, col, arrays)
+    def _odd_cell(self, segment: bytes, position: int, c_start: int, cell: Cell,
+                  t: bytes | None, v: bytes, out: list[bytes]) -> int:
+        """:meth:`_cell` for a cell :data:`_FORMULA_CELL_RE` does not match (other attributes,
+        other children, another order)."""
+        find, write = segment.find, out.append
+        number, col = cell
         tag_end = find(b">", c_start)
-        t, v = _cached_xml(value)
         if segment[tag_end - 1] == 47:  # "<c …/>": no formula, no value
-            if not _inside((number, col), arrays):
-                raise _missing(sheet, number, col, [])
+            if not _inside(cell, self.arrays):
+                raise _missing(self.sheet, number, col, [])
             write(segment[position:c_start])
             attrs = _with_t(segment[c_start + 2:tag_end - 1], t)
             write(b"<c" + attrs + (b">" + v + b"</c>" if v else b"/>"))
-            position = tag_end + 1
-            continue
+            return tag_end + 1
         c_end = find(b"</c>", tag_end)
         inner_start = tag_end + 1
         if segment.startswith(b"<f>", inner_start):
@@ -362,10 +520,10 @@ def _rewrite_row(segment: bytes, start: int, end: int, number: int, row_bytes: b
             if f is None:
                 raise NotStreamable("an <f> this editor does not follow")
             after_f = f.end()
-        elif _inside((number, col), arrays):
+        elif _inside(cell, self.arrays):
             after_f = inner_start
         else:
-            raise _missing(sheet, number, col, [])
+            raise _missing(self.sheet, number, col, [])
         if after_f == c_end:
             rest = after_f
         else:
@@ -374,16 +532,18 @@ def _rewrite_row(segment: bytes, start: int, end: int, number: int, row_bytes: b
             if rest != c_end and (find(b"<v", rest, c_end) >= 0
                                   or find(b"<is", rest, c_end) >= 0):
                 raise NotStreamable("a cell value this editor does not follow")
-        if t is None and find(b"t", c_start + 2, tag_end) < 0:
-            write(segment[position:after_f])  # the common case: a number, no t attribute
-        else:
-            write(segment[position:c_start])
-            write(b"<c" + _with_t(segment[c_start + 2:tag_end], t) + b">")
-            write(segment[inner_start:after_f])
+        write(segment[position:c_start])
+        write(b"<c" + _with_t(segment[c_start + 2:tag_end], t) + b">")
+        write(segment[inner_start:after_f])
         write(v)
-        position = rest
-    write(segment[position:end])
-    sink.write(b"".join(out))
+        return rest
+
+
+def _missing(sheet: str, row: int, col: int, arrays: list) -> Exception:
+    if _inside((row, col), arrays):
+        return NotStreamable("a cell of an array formula's range to create")
+    return KeyError(f"{sheet}!{coordinate(row, col)} is not a formula cell; "
+                    "use set_cells for input cells")
 
 
 # --------------------------------------------------------------------------- replacing rows
@@ -528,7 +688,7 @@ def replace_rows(chunks: Iterable[bytes], rows: Iterable[Sequence[object]], *, f
 def _blank_input(value: object) -> bool:
     if value is None:
         return True
-    if type(value) is float:
+    if type(value) is float or type(value) is Decimal:
         return value != value
     if type(value) in (str, int, bool) or isinstance(value, Formula):
         return False
@@ -615,7 +775,10 @@ def _inline(text: str) -> str:
 
 def _write_rows(sink: DeflateSink, rows: Sequence[Sequence[object]], first_row: int,
                 first_col: int, col_styles: Mapping[int, str], row_attrs: bytes) -> bool:
-    """Generate ``<row>`` text for ``rows`` into ``sink``; True if a formula was written."""
+    """Generate ``<row>`` text for ``rows`` into ``sink``; True if a formula was written.
+
+    A ``Decimal`` is written as the float it rounds to (what Excel would store).
+    """
     opens: list[str] = []
     style_attrs: list[str] = []
     attrs = row_attrs.decode()
@@ -632,6 +795,9 @@ def _write_rows(sink: DeflateSink, rows: Sequence[Sequence[object]], first_row: 
         for offset, value in enumerate(values):
             head, style_attr = opens[offset], style_attrs[offset]
             kind = type(value)
+            if kind is Decimal:
+                value = float(value)
+                kind = float
             if kind is float:
                 if value != value:
                     if style_attr:
@@ -657,7 +823,7 @@ def _write_rows(sink: DeflateSink, rows: Sequence[Sequence[object]], first_row: 
             elif isinstance(value, Formula):
                 wrote_formula = True
                 t, v = _cached_xml(value.cached)
-                t_attr = "" if t is None else f' t="{t.decode()}"'
+                t_attr = "" if t is None else t.decode()
                 cells.append(f'{head}{rs}"{style_attr}{t_attr}><f>{xml_text(value.body)}</f>'
                              f"{v.decode()}</c>")
             else:

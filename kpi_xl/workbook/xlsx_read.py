@@ -9,12 +9,10 @@ computed results: they go to ``cached`` only (they are not inputs).
 
 from __future__ import annotations
 
-import gc
 import os
 import re
 import zipfile
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 
 from lxml import etree
 
@@ -23,7 +21,7 @@ from kpi_xl.core.cells import column_index, coordinate
 from .model import BookData, SheetData
 from .ooxml import PackageMap, map_package, not_a_workbook, q, unescape_text, xml_parser
 from .refs import parse_range, shift_formula
-from .sheetstream import CHUNK, NotStreamable, Part
+from .sheetstream import NotStreamable, Part, gc_paused, member_chunks
 
 _C = q("c")
 _ROW = q("row")
@@ -42,7 +40,7 @@ def read_book(path: str | os.PathLike[str]) -> BookData:
         zf = zipfile.ZipFile(path)
     except zipfile.BadZipFile as exc:
         raise not_a_workbook(os.fspath(path), exc) from exc
-    with zf, _gc_paused():
+    with zf, gc_paused():
         try:
             package = map_package(zf)
         except (KeyError, etree.XMLSyntaxError) as exc:
@@ -51,24 +49,13 @@ def read_book(path: str | os.PathLike[str]) -> BookData:
         book = BookData()
         for sheet in package.sheets:
             try:
-                book.sheets[sheet.name] = scan_sheet(_chunks(zf, sheet.part), sheet.name, strings)
+                book.sheets[sheet.name] = scan_sheet(member_chunks(zf, sheet.part), sheet.name,
+                                                       strings)
             except NotStreamable:
                 data = zf.read(sheet.part)
                 book.sheets[sheet.name] = read_sheet(data, sheet.name, strings)
         _read_defined_names(package, book)
     return book
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic collector while building many small containers (≈15 % faster here)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def read_shared_strings(zf: zipfile.ZipFile, part: str | None) -> list[str]:
@@ -89,15 +76,6 @@ def _string_item_text(item: etree._Element) -> str:
     if text is None:
         text = "".join(t.text or "" for t in item.iter(_T) if t.getparent().tag != _RPH)
     return unescape_text(text)
-
-
-def _chunks(zf: zipfile.ZipFile, part: str) -> Iterator[bytes]:
-    with zf.open(part) as stream:
-        while True:
-            chunk = stream.read(CHUNK)
-            if not chunk:
-                return
-            yield chunk
 
 
 class _SharedFormulas:
@@ -234,12 +212,24 @@ def _formula_text(
 
 # --------------------------------------------------------------------------- the byte scanner
 _CELL_RE = re.compile(
-    rb'<c r="([A-Z]{1,3})([0-9]{1,7})"([^>/]*)(?:/>|>'
-    rb"(<f>([^<]*)</f>|<f\b[^>]*>[^<]*</f>|<f\b[^>]*/>)?(?:<v>([^<]*)</v>|<v/>)?"
+    rb'<c r="([A-Z]{1,3})([0-9]{1,7})"(?:(?: s="[0-9]{1,5}")?(?:'
+    rb"><f>([^<]+)</f>(?:<v>([^<]+)</v>)?</c>"
+    rb'|(?: t="n")?><v>([^<]+)</v></c>'
+    rb'| t="s"><v>([0-9]{1,10})</v></c>'
+    rb'| t="inlineStr"><is><t(?: xml:space="preserve")?>([^<&\r_]+)</t></is></c>'
+    rb'|(?: t="n")?(?:/>|></c>))'
+    rb"|([^>/]*(?:/>|>.*?</c>)))",
+    re.S,
+)
+"""A cell: column letters, row digits, then either one of the shapes nearly every cell has — a
+formula without attributes (its text, the number it shows), a number, a shared string's index,
+plain inline text, no value — or the rest of the cell, for :class:`_OtherCells`."""
+_OTHER_RE = re.compile(
+    rb"([^>/]*)(?:/>|>(<f>([^<]*)</f>|<f\b[^>]*>[^<]*</f>|<f\b[^>]*/>)?(?:<v>([^<]*)</v>|<v/>)?"
     rb'(?:<is><t(?: xml:space="preserve")?>([^<]*)</t></is>)?(.*?)</c>)',
     re.S,
 )
-"""A cell: column letters, row digits, other attributes, ``<f>`` (and its text when it has no
+"""The rest of any other cell: other attributes, ``<f>`` (and its text when it has no
 attributes), ``<v>`` text, a plain ``<is>``'s text, and any other children (``<extLst>``)."""
 _T_RE = re.compile(rb"""\st\s*=\s*["']([^"']*)["']""")
 _F_RE = re.compile(rb"<f\b([^>]*?)(?:/>|>([^<]*)</f>)")
@@ -251,6 +241,17 @@ _ENTITY_RE = re.compile(r"&(?:(amp|lt|gt|quot|apos)|#([0-9]+)|#x([0-9a-fA-F]+));
 _ENTITIES = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
 
 
+class _ColumnsByLetters(dict[bytes, int]):
+    """Column letters → column number, for letters as the scanner finds them (bytes)."""
+
+    def __missing__(self, letters: bytes) -> int:
+        number = self[letters] = column_index(letters.decode())
+        return number
+
+
+_COLUMNS_BY_LETTERS = _ColumnsByLetters()
+
+
 def _entity(match: re.Match[str]) -> str:
     name, decimal, hexadecimal = match.groups()
     if name:
@@ -260,7 +261,11 @@ def _entity(match: re.Match[str]) -> str:
 
 def _text(raw: bytes) -> str:
     """XML character data as a parser gives it: line ends normalised, references resolved."""
-    text = raw.decode()
+    return _xml_chars(raw.decode())
+
+
+def _xml_chars(text: str) -> str:
+    """:func:`_text` of text already decoded."""
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     if "&" in text:
@@ -285,63 +290,127 @@ def scan_sheet(chunks: Iterable[bytes], name: str, strings: list[str]) -> SheetD
     ``r``, comments, entity references …); :func:`read_sheet` reads those.
     """
     sheet = SheetData(name=name)
-    values, formulas, cached = sheet.values, sheet.formulas, sheet.cached
-    shared = _SharedFormulas()
-    array_cells: list[tuple[int, int, int, int]] = []
-    columns = _COLUMN_NUMBERS
+    others = _OtherCells(sheet, strings)
+    texts: dict[bytes, str] = {}
     for segment in Part(chunks).segments():
-        found = 0
-        for match in _CELL_RE.finditer(segment):
-            found += 1
-            letters, digits, attrs, f_element, f_plain, v, inline, rest = match.groups()
-            col = columns.get(letters)
-            if col is None:
-                col = columns[letters] = column_index(letters.decode())
-            cell = (int(digits), col)
-            kind = None
-            if attrs and b"t" in attrs:
-                t = _T_RE.search(attrs)
-                if t is not None:
-                    kind = t.group(1).decode()
-            if inline is not None and kind == "inlineStr" and not rest:
-                value = unescape_text(_text(inline)) if inline else ""
-            elif rest:
-                if b"<v" in rest or b"<f" in rest or inline is not None:
-                    raise NotStreamable("a cell whose children this scanner does not follow")
-                value = _scanned_value(kind, v, rest, strings)
-            elif kind is None or kind == "n":
-                value = float(v) if v else None
-            else:
-                value = _scanned_value(kind, v, b"", strings)
-            if f_element is None:
-                if value is not None:
-                    values[cell] = value
-                continue
-            if f_plain is not None:
-                text = "=" + _text(f_plain)
-                formulas[cell] = text
-                cached[cell] = value
-                continue
-            f = _F_RE.match(f_element)
-            assert f is not None
-            f_attrs = {m.group(1).decode(): _text(m.group(2) if m.group(2) is not None
-                                                  else m.group(3))
-                       for m in _FATTR_RE.finditer(f.group(1))}
-            f_text = _text(f.group(2)) if f.group(2) else ""
-            text = _formula_text(f_attrs, f_text, cell[0], col, shared, sheet, array_cells)
-            if text is not None:
-                formulas[cell] = text
-                cached[cell] = value
-            elif f_attrs.get("t") == "shared":
-                cached[cell] = value
-            elif value is not None:
-                values[cell] = value
-        if found != segment.count(b"<c ") + segment.count(b"<c>") + segment.count(b"<c/>") \
-                or b"<c\t" in segment or b"<c\n" in segment or b"<c\r" in segment:
+        if not _all_cells(segment, _scan_segment(segment, sheet, strings, texts, others)):
             raise NotStreamable("a cell this scanner does not follow")
-    _finish_shared(shared, sheet)
-    _move_array_results(sheet, array_cells)
+    _finish_shared(others.shared, sheet)
+    _move_array_results(sheet, others.array_cells)
     return sheet
+
+
+def _all_cells(segment: bytes, found: int) -> bool:
+    """Whether ``found`` cells are all the cells of ``segment``: its ``<c`` tags, rich text's
+    ``<charset>``, ``<color>`` and ``<condense>`` aside."""
+    tags = segment.count(b"<c")
+    return tags == found or tags - segment.count(b"<ch") - segment.count(b"<co") == found
+
+
+_TEXTS_KEPT = 10_000
+"""Inline texts :func:`_scan_segment` keeps to hand out again (the first ones of a sheet)."""
+
+
+def _scan_segment(segment: bytes, sheet: SheetData, strings: list[str],
+                  texts: dict[bytes, str], others: _OtherCells) -> int:
+    """Read the cells of ``segment`` (whole rows) into ``sheet``; returns how many it matched.
+
+    One pass of :data:`_CELL_RE`: the common shapes are read here, the rest by ``others``.
+    To hold less, the cells of a row share the row's number object, and repeated inline texts
+    (teams, grades, names) one string, from ``texts``.
+    """
+    values, formulas, cached = sheet.values, sheet.formulas, sheet.cached
+    columns = _COLUMNS_BY_LETTERS
+    last_digits = b""
+    row = 0
+    cells = _CELL_RE.findall(segment)
+    for letters, digits, formula, result, number, index, inline, rest in cells:
+        if digits != last_digits:
+            last_digits = digits
+            row = int(digits)
+        cell = (row, columns[letters])
+        if formula:
+            text = formula.decode()
+            if "&" in text or "\r" in text:
+                text = _xml_chars(text)
+            formulas[cell] = "=" + text
+            cached[cell] = float(result) if result else None
+        elif number:
+            values[cell] = float(number)
+        elif inline:
+            text = texts.get(inline)
+            if text is None:
+                text = inline.decode()
+                if len(texts) < _TEXTS_KEPT:
+                    texts[inline] = text
+            values[cell] = text
+        elif index:
+            values[cell] = strings[int(index)]
+        elif rest:
+            others.read(cell, rest)
+    return len(cells)
+
+
+class _OtherCells:
+    """Reads the cells :func:`_scan_segment` leaves: typed values, shared and array formulas,
+    rich text, entity references; keeps the sheet's shared-formula masters and array ranges."""
+
+    def __init__(self, sheet: SheetData, strings: list[str]) -> None:
+        self.sheet = sheet
+        self.strings = strings
+        self.shared = _SharedFormulas()
+        self.array_cells: list[tuple[int, int, int, int]] = []
+
+    def read(self, cell: tuple[int, int], rest: bytes) -> None:
+        """Read one cell from what follows its ``r`` attribute."""
+        match = _OTHER_RE.fullmatch(rest)
+        if match is None:
+            raise NotStreamable("a cell this scanner does not follow")
+        attrs, f_element, f_plain, v, inline, children = match.groups()
+        value = self._value(attrs, v, inline, children)
+        sheet = self.sheet
+        if f_element is None:
+            if value is not None:
+                sheet.values[cell] = value
+            return
+        if f_plain is not None:
+            sheet.formulas[cell] = "=" + _text(f_plain)
+            sheet.cached[cell] = value
+            return
+        f = _F_RE.match(f_element)
+        assert f is not None
+        f_attrs = {m.group(1).decode(): _text(m.group(2) if m.group(2) is not None
+                                              else m.group(3))
+                   for m in _FATTR_RE.finditer(f.group(1))}
+        f_text = _text(f.group(2)) if f.group(2) else ""
+        text = _formula_text(f_attrs, f_text, cell[0], cell[1], self.shared, sheet,
+                             self.array_cells)
+        if text is not None:
+            sheet.formulas[cell] = text
+            sheet.cached[cell] = value
+        elif f_attrs.get("t") == "shared":
+            sheet.cached[cell] = value
+        elif value is not None:
+            sheet.values[cell] = value
+
+    def _value(self, attrs: bytes, v: bytes | None, inline: bytes | None,
+               children: bytes | None) -> object:
+        """The cell's value from its attributes, ``<v>`` text, plain ``<is>`` text and other
+        children."""
+        kind = None
+        if attrs and b"t" in attrs:
+            t = _T_RE.search(attrs)
+            if t is not None:
+                kind = t.group(1).decode()
+        if inline is not None and kind == "inlineStr" and not children:
+            return unescape_text(_text(inline)) if inline else ""
+        if children:
+            if b"<v" in children or b"<f" in children or inline is not None:
+                raise NotStreamable("a cell whose children this scanner does not follow")
+            return _scanned_value(kind, v, children, self.strings)
+        if kind is None or kind == "n":
+            return float(v) if v else None
+        return _scanned_value(kind, v, b"", self.strings)
 
 
 def _scanned_value(kind: str | None, v: bytes | None, rest: bytes, strings: list[str]) -> object:
@@ -365,6 +434,8 @@ def _scanned_value(kind: str | None, v: bytes | None, rest: bytes, strings: list
 
 def _finish_shared(shared: _SharedFormulas, sheet: SheetData) -> None:
     """Resolve shared-formula cells that came before their master (rare, but legal)."""
+    if not shared.pending:
+        return  # then every cell in ``cached`` holds a formula
     for row, col, si in shared.pending:
         master = shared.masters.get(si)
         if master is None:

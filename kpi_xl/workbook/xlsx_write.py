@@ -120,14 +120,8 @@ class XlsxEditor:
         """The current bytes of a sheet part not held as a tree, a piece at a time."""
         streamed = self._streamed.get(name)
         if streamed is not None:
-            yield from streamed.chunks()
-            return
-        with self._zip.open(self._part_name(name)) as stream:
-            while True:
-                chunk = stream.read(sheetstream.CHUNK)
-                if not chunk:
-                    return
-                yield chunk
+            return streamed.chunks()
+        return sheetstream.member_chunks(self._zip, self._part_name(name))
 
     # ------------------------------------------------------------------ edits
     def set_cached_values(self, sheet: str, values: Mapping[Cell, object]) -> None:
@@ -168,7 +162,8 @@ class XlsxEditor:
 
         ``rows`` are written from ``first_row`` and column ``first_col`` on. The first
         ``keep_rows`` rows (default ``first_row - 1``) stay untouched; every other existing row
-        goes. Values: numbers, text (always text), bools, dates, ``None`` (blank) and
+        goes. Values: numbers (a ``Decimal`` as the float it rounds to), text (always text),
+        bools, dates, ``None`` (blank), Excel errors (a ``KpiError``: its code, as text) and
         :class:`Formula` (a formula with an optional cached result). Cell style per column:
         ``styles[col]`` (a mapping by column number, or a sequence from ``first_col``) if
         given, else the ``s`` of the existing first data row's cell in that column (so the
