@@ -28,6 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
+from itertools import repeat
 
 import numpy as np
 import pandas as pd
@@ -37,7 +38,7 @@ from kpi_xl.core.errors import KpiError, ValueProblem
 from kpi_xl.core.money import Amount
 from kpi_xl.core.pool import QUARTERLY_PRIZES, top_n_prizes
 from kpi_xl.core.scoring import labels_of, numbers_of
-from kpi_xl.core.values import fold, format_number
+from kpi_xl.core.values import fold, format_numbers
 
 MONTH = "月份"
 AGENT = "工号"
@@ -122,27 +123,15 @@ def _prepare(history: pd.DataFrame, needed: Sequence[str]) -> pd.DataFrame:
                            f"the history table lacks the columns {', '.join(missing)}")
     frame = history.reset_index(drop=True)
     cells = {name: _cells(frame[name]) for name in (MONTH, AGENT, *needed)}
-    blank = np.ones(len(frame), dtype=bool)
-    for column in cells.values():
-        blank &= np.fromiter((v is None or (isinstance(v, str) and not v.strip())
-                              for v in column), dtype=bool, count=len(frame))
-    keep = np.flatnonzero(~blank)
+    keep = np.flatnonzero(~_blank_rows(list(cells.values())))
     cells = {name: column[keep] for name, column in cells.items()}
-    size = keep.shape[0]
     agents = labels_of(cells[AGENT], (AGENT, "staff id"))
     for index, error in enumerate(agents.errors):
         if error is not None:
             raise ValueProblem(f"历史表第{keep[index] + 1}行的工号有问题: {error.zh}",
                                f"history row {keep[index] + 1}: bad staff id ({error.en})")
     rows = pd.DataFrame({"agent": agents.values, "row": keep})
-    months = np.zeros(size, dtype=np.int64)
-    errors = np.full(size, None, dtype=object)
-    for index, value in enumerate(cells[MONTH]):
-        try:
-            months[index] = month_number(value)
-        except KpiError as error:
-            errors[index] = error
-            months[index] = -1
+    months, errors = _months(cells[MONTH])
     rows["month"] = months
     if SCORE in needed:
         scores = numbers_of(cells[SCORE], (SCORE, "score"))
@@ -167,9 +156,56 @@ def _prepare(history: pd.DataFrame, needed: Sequence[str]) -> pd.DataFrame:
 def _cells(series: pd.Series) -> np.ndarray:
     """A history column as cells; pandas' missing markers (NaN, NA, NaT) become blanks."""
     out = np.empty(len(series), dtype=object)
-    out[:] = [None if value is None or (np.ndim(value) == 0 and bool(pd.isna(value)))
-              else value for value in series.tolist()]
+    out[:] = series.tolist()
+    out[pd.isna(out)] = None
     return out
+
+
+def _blank_rows(columns: list[np.ndarray]) -> np.ndarray:
+    """Rows whose cells are all blank (the tail of an Excel table): a later column is only
+    looked at in the rows still blank."""
+    blank = _blank_cells(columns[0])
+    for column in columns[1:]:
+        rows = np.flatnonzero(blank)
+        blank[rows] = _blank_cells(column[rows])
+    return blank
+
+
+def _blank_cells(cells: np.ndarray) -> np.ndarray:
+    return np.fromiter((v is None or (isinstance(v, str) and not v.strip()) for v in cells),
+                       dtype=bool, count=len(cells))
+
+
+def _months(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each cell's month number (-1 where it cannot be read) and the error there.
+
+    A text is read once however many rows hold it; other cells (dates, numbers) and texts
+    that are no month are read one by one, so every bad cell gets its own error.
+    """
+    values = cells.tolist()
+    size = len(values)
+    months = np.full(size, -1, dtype=np.int64)
+    texts = np.flatnonzero(np.fromiter(map(isinstance, values, repeat(str)), dtype=bool,
+                                       count=size))
+    written = cells[texts].tolist()
+    known = {text: _month_or_missing(text) for text in set(written)}
+    months[texts] = list(map(known.__getitem__, written))
+    errors = np.full(size, None, dtype=object)
+    one_by_one = np.ones(size, dtype=bool)
+    one_by_one[texts] = months[texts] < 0
+    for index in np.flatnonzero(one_by_one).tolist():
+        try:
+            months[index] = month_number(values[index])
+        except KpiError as error:
+            errors[index] = error
+    return months, errors
+
+
+def _month_or_missing(text: str) -> int:
+    try:
+        return month_number(text)
+    except KpiError:
+        return -1
 
 
 def _first_error(errors: np.ndarray, more: np.ndarray) -> np.ndarray:
@@ -229,16 +265,22 @@ def elimination_flags(
     valid = considered[considered["error"].isna()]
     below = valid[valid["score"] < threshold].sort_values(["agent", "month"])
     if not below.empty:
-        counts = below.groupby("agent", sort=False).size()
-        basis = below.groupby("agent", sort=False).apply(
-            lambda g: "; ".join(f"{month_text(int(m))} {format_number(float(s))}分"
-                                for m, s in zip(g["month"], g["score"], strict=True)),
-            include_groups=False,
-        )
-        flags = np.where(counts.to_numpy() >= strikes, flag, warning)
-        result.loc[counts.index, FLAG] = flags
-        result.loc[basis.index, BASIS] = basis.to_numpy()
+        agents_below = below["agent"].to_numpy()
+        starts = np.flatnonzero(np.r_[True, agents_below[1:] != agents_below[:-1]])
+        ends = np.r_[starts[1:], len(below)]
+        lines = _score_lines(below["month"].to_numpy(), below["score"].to_numpy())
+        judged = agents_below[starts]
+        result.loc[judged, FLAG] = np.where(ends - starts >= strikes, flag, warning)
+        result.loc[judged, BASIS] = ["; ".join(lines[start:end]) for start, end
+                                     in zip(starts.tolist(), ends.tolist(), strict=True)]
     return _apply_errors(result, considered)
+
+
+def _score_lines(months: np.ndarray, scores: np.ndarray) -> list[str]:
+    """``2024-01 65分`` per row; each distinct month and score written once."""
+    month_texts = {month: month_text(month) for month in set(months.tolist())}
+    return [f"{month_texts[month]} {score}分" for month, score
+            in zip(months.tolist(), format_numbers(scores).tolist(), strict=True)]
 
 
 def run_flags(
@@ -265,7 +307,8 @@ def run_flags(
         ((rows["month"] <= target) & (rows["month"] >= first)) | (rows["month"] < 0))]
     result = _result(agents)
     valid = considered[considered["error"].isna()]
-    hits = valid[valid["grade"].map(lambda g: fold(str(g)).upper() in wanted)]
+    grades = valid["grade"]
+    hits = valid[grades.isin([g for g in grades.unique() if fold(str(g)).upper() in wanted])]
     counts = hits.groupby("agent", sort=False)["month"].nunique()
     done = counts[counts >= months].index
     if len(done):

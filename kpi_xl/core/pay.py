@@ -18,6 +18,8 @@ from __future__ import annotations
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
+from itertools import repeat
 from types import MappingProxyType
 from typing import NamedTuple
 
@@ -42,7 +44,7 @@ from kpi_xl.core.scoring import (
     names,
     numbers_of,
 )
-from kpi_xl.core.values import ValueColumn, fold, format_number, shown_decimal
+from kpi_xl.core.values import ValueColumn, fold, format_number, shown_decimals
 
 GRADE = ("等级", "grade")
 TEAM = ("团队", "team")
@@ -50,7 +52,6 @@ FULL_ATTENDANCE = ("全勤", "full attendance")
 HUNDRED = Decimal(100)
 ONE = Decimal(1)
 
-_decimal_of = np.frompyfunc(lambda x: shown_decimal(float(x)), 1, 1)
 _money_of = np.frompyfunc(to_money, 1, 1)
 
 
@@ -113,7 +114,7 @@ def _decimals(column: Column) -> np.ndarray:
     out = np.full(len(column), ZERO, dtype=object)
     good = np.isfinite(column.values)
     if good.any():
-        out[good] = _decimal_of(column.values[good])
+        out[good] = shown_decimals(column.values[good])
     return out
 
 
@@ -468,28 +469,30 @@ def apply_wage_law(
     loss = _numbers(loss, ("扣款", "deduction"), size)
     minimum = None if minimum_wage is None else to_money(minimum_wage)
     inputs = _gather(wage, loss)
-    net: list[Decimal | None] = []
-    applied: list[Decimal | None] = []
+    rows = np.flatnonzero(inputs.good)
+    pays, losses = (column[rows] for column in inputs.columns)
+    law = cache(_wage_law)  # rows repeat: a few thousand distinct gross pays, a few deductions
+    found = list(map(law, pays, losses, repeat(minimum)))
+    net = np.full(size, None, dtype=object)
+    applied = np.full(size, None, dtype=object)
     flags = np.full(size, "", dtype=object)
-    good = inputs.good
-    for index in range(size):
-        if not good[index]:
-            net.append(None)
-            applied.append(None)
-            continue
-        g = to_money(inputs.columns[0][index])
-        asked = to_money(inputs.columns[1][index])
-        cap = to_money(g * DEDUCTION_CAP_SHARE)
-        row_flags: list[str] = []
-        deduction = asked
-        if deduction > cap:
-            deduction = cap
-            row_flags.append(FLAG_OVER_20)
-        if minimum is not None and g - deduction < minimum:
-            deduction = max(ZERO, g - minimum) if g >= minimum else ZERO
-            row_flags.append(FLAG_MINIMUM_WAGE)
-        applied.append(deduction if deduction else ZERO)
-        net.append(g - deduction)
-        flags[index] = "; ".join(row_flags)
+    if found:
+        net[rows], applied[rows], flags[rows] = zip(*found, strict=True)
     return WageLaw(MoneyColumn.of(net, inputs.errors), MoneyColumn.of(applied, inputs.errors),
                    flags)
+
+
+def _wage_law(gross: Decimal, loss: Decimal, minimum: Decimal | None
+              ) -> tuple[Decimal, Decimal, str]:
+    """One row of :func:`apply_wage_law`: net pay, the deduction applied and the flags."""
+    wage = to_money(gross)
+    deduction = to_money(loss)
+    cap = to_money(wage * DEDUCTION_CAP_SHARE)
+    flags: list[str] = []
+    if deduction > cap:
+        deduction = cap
+        flags.append(FLAG_OVER_20)
+    if minimum is not None and wage - deduction < minimum:
+        deduction = max(ZERO, wage - minimum) if wage >= minimum else ZERO
+        flags.append(FLAG_MINIMUM_WAGE)
+    return wage - deduction, deduction if deduction else ZERO, "; ".join(flags)

@@ -18,7 +18,14 @@ import numpy as np
 
 from kpi_xl.core.column import Column, merge_errors, no_errors, present
 from kpi_xl.core.errors import KpiError, RuleError, ValueProblem
-from kpi_xl.core.values import Kind, ValueColumn, format_number, read_cell, read_column
+from kpi_xl.core.values import (
+    Kind,
+    ValueColumn,
+    format_number,
+    format_numbers,
+    read_cell,
+    read_column,
+)
 
 CellsLike = ValueColumn | Column | np.ndarray | Sequence[object]
 Name = str | tuple[str, str]
@@ -96,13 +103,13 @@ def labels_of(data: CellsLike, what: Name) -> Column:
     cells = _cells(data)
     values = np.full(len(cells), None, dtype=object)
     errors = cells.errors.copy()
-    for index, kind in enumerate(cells.kinds):
-        if kind == Kind.TEXT:
-            values[index] = cells.labels[index]
-        elif kind == Kind.NUMBER:
-            values[index] = format_number(float(cells.numbers[index]))
-        elif kind == Kind.BLANK:
-            errors[index] = _blank_error(what)
+    kinds = cells.kinds
+    text = kinds == Kind.TEXT
+    values[text] = cells.labels[text]
+    numeric = kinds == Kind.NUMBER
+    values[numeric] = format_numbers(cells.numbers[numeric])
+    for index in np.flatnonzero(kinds == Kind.BLANK).tolist():
+        errors[index] = _blank_error(what)
     return Column(values, errors)
 
 

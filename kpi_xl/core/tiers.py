@@ -14,10 +14,10 @@ from functools import cached_property
 
 import numpy as np
 
-from kpi_xl.core.column import Column, no_errors
+from kpi_xl.core.column import Column, no_errors, present
 from kpi_xl.core.errors import KpiError, NoTierMatch, ValueProblem
 from kpi_xl.core.notation import Rule, Tier, TierKind
-from kpi_xl.core.values import Kind, ValueColumn, format_number, read_column
+from kpi_xl.core.values import Kind, Scale, ValueColumn, format_number, format_numbers, read_column
 
 NO_TIER = -1
 
@@ -205,25 +205,26 @@ def evaluate(rule: Rule, cells: ValueColumn | object) -> Column:
 def explain(rule: Rule, cells: ValueColumn | object) -> Column:
     """One line per cell: ``47% ∈ [45%,50%) → 80``; for a cell in error, its message."""
     found = match(rule, cells)
-    column = found.cells
-    endings = [_relation(tier) for tier in rule.tiers]  # per tier, once: "∈ [45%,50%) → 80"
-    scale = rule.scale
-    lines = np.empty(len(column), dtype=object)
-    kinds, numbers, labels = column.kinds.tolist(), column.numbers.tolist(), column.labels
-    for index, tier_index in enumerate(found.tiers.tolist()):
-        error = found.errors[index]
-        if error is not None:
-            lines[index] = str(error)
-            continue
-        kind = kinds[index]
-        if kind == Kind.BLANK:
-            shown = "空"
-        elif kind == Kind.TEXT:
-            shown = str(labels[index])
-        else:
-            shown = format_number(numbers[index], scale)
-        lines[index] = f"{shown} {endings[tier_index]}"
-    return Column(lines, no_errors(len(column)))
+    failed = present(found.errors)
+    lines = np.empty(len(found.cells), dtype=object)
+    matched = np.flatnonzero(~failed)
+    if matched.size:
+        endings = np.array([f" {_relation(tier)}" for tier in rule.tiers], dtype=object)
+        lines[matched] = _shown(found.cells, matched, rule.scale) + endings[found.tiers[matched]]
+    lines[failed] = [str(error) for error in found.errors[failed]]
+    return Column(lines, no_errors(len(lines)))
+
+
+def _shown(column: ValueColumn, rows: np.ndarray, scale: Scale) -> np.ndarray:
+    """The cells at ``rows`` as an explanation shows them: 空, the label, or the number in the
+    rule's scale (each distinct number formatted once)."""
+    kinds = column.kinds[rows]
+    shown = np.full(rows.shape[0], "空", dtype=object)
+    text = kinds == Kind.TEXT
+    shown[text] = column.labels[rows[text]]
+    numeric = ~text & (kinds != Kind.BLANK)
+    shown[numeric] = format_numbers(column.numbers[rows[numeric]], scale)
+    return shown
 
 
 def _relation(tier: Tier) -> str:

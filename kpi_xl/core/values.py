@@ -11,12 +11,13 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import IntEnum
 from functools import lru_cache
 from itertools import repeat
+from typing import TypeVar
 
 import numpy as np
 
@@ -131,17 +132,44 @@ def shown_decimal(value: float) -> Decimal:
 
 def format_number(value: float, scale: Scale = Scale.PLAIN) -> str:
     """Write a number back the way HR would: ``0.47`` as ``47%`` when the rule used %."""
-    if scale is Scale.PERCENT:
-        return f"{repr_round(value * 100):g}%"
-    if scale is Scale.PERMILLE:
-        return f"{repr_round(value * 1000):g}‰"
-    if scale is Scale.MYRIAD:
-        return f"{repr_round(value / 1e4):g}W"
-    if scale is Scale.THOUSAND:
-        return f"{repr_round(value / 1e3):g}K"
+    if scale is not Scale.PLAIN:  # checked first: most numbers are plain
+        if scale is Scale.PERCENT:
+            return f"{repr_round(value * 100):g}%"
+        if scale is Scale.PERMILLE:
+            return f"{repr_round(value * 1000):g}‰"
+        if scale is Scale.MYRIAD:
+            return f"{repr_round(value / 1e4):g}W"
+        if scale is Scale.THOUSAND:
+            return f"{repr_round(value / 1e3):g}K"
     if float(value).is_integer() and abs(value) < 1e15:
         return str(int(value))
     return f"{repr_round(value):g}"
+
+
+_T = TypeVar("_T")
+
+
+def _each_distinct(values: np.ndarray, convert: Callable[[float], _T]) -> np.ndarray:
+    """``convert`` of each float of ``values`` as an object array, called once per distinct
+    value: a column of thousands of rows holds a few hundred scores or amounts.
+
+    Values are told apart bit for bit, so -0.0 is not 0.0 (``format_number`` writes ``-0%``).
+    """
+    bits = np.ascontiguousarray(values, dtype=np.float64).ravel().view(np.int64)
+    distinct, inverse = np.unique(bits, return_inverse=True)
+    converted = np.empty(distinct.shape[0], dtype=object)
+    converted[:] = list(map(convert, distinct.view(np.float64).tolist()))
+    return converted[inverse.ravel()]
+
+
+def format_numbers(values: np.ndarray, scale: Scale = Scale.PLAIN) -> np.ndarray:
+    """:func:`format_number` of each value (object array of text), each distinct value once."""
+    return _each_distinct(values, lambda value: format_number(value, scale))
+
+
+def shown_decimals(values: np.ndarray) -> np.ndarray:
+    """:func:`shown_decimal` of each value (object array of Decimal), each distinct value once."""
+    return _each_distinct(values, shown_decimal)
 
 
 class Kind:
