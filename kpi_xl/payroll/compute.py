@@ -15,13 +15,11 @@ which list their problems on 异常 in sheet order.
 
 from __future__ import annotations
 
-import gc
 import math
 import re
 from collections import Counter
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import chain, compress, repeat
@@ -34,6 +32,7 @@ from kpi_xl.core.cells import coordinate
 from kpi_xl.core.column import Column
 from kpi_xl.core.errors import CellProblem as Problem
 from kpi_xl.core.errors import KpiError, ValueProblem
+from kpi_xl.core.gcpause import gc_paused
 from kpi_xl.core.money import CENT, MoneyColumn, to_money
 from kpi_xl.core.notation import Rule, parse_rule
 from kpi_xl.core.pay import FLAG_MINIMUM_WAGE, FLAG_OVER_20, apply_wage_law
@@ -113,6 +112,7 @@ class _AgentTable:
         return self.values[key] if key in self.values else [None] * len(self.rows)
 
     def row(self, index: int) -> _Row:
+        """Agent ``index`` as one row, for the per-row checks."""
         return _Row(self.rows[index], self.ids[index],
                     {key: column[index] for key, column in self.values.items()})
 
@@ -144,22 +144,7 @@ def detect_template(sheets: Mapping[str, GridLike]) -> Template:
                        "cannot tell which template this workbook was made from")
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector for the refresh: it allocates some hundred thousand
-    rows and records that all live on in its result (none is garbage), and each burst of them
-    would make the collector traverse them and the caller's heap again. Cycles made meanwhile
-    are collected once it runs again."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-@_collector_paused()
+@gc_paused()  # the refresh allocates rows that all live on in its result
 def compute_payroll(template: Template, sheets: Mapping[str, GridLike], month: str | None = None,
                     problems: Iterable[Problem] = (),
                     formulas: Mapping[str, Collection[Cell]] | None = None) -> PayrollResult:

@@ -8,9 +8,7 @@ exactly gets no value and is listed in ``not_computable``; so are the formulas t
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from itertools import product, repeat
 
@@ -20,6 +18,7 @@ from kpi_xl.core.cells import coordinate
 from kpi_xl.core.column import present
 from kpi_xl.core.errors import CellProblem as Problem
 from kpi_xl.core.errors import KpiError
+from kpi_xl.core.gcpause import gc_paused
 from kpi_xl.recalc.block import BLANK, ERR, NUM, Block, NotComputable, error
 from kpi_xl.recalc.compile import Group, array_work, build_groups, sheets_in_use, split_rows
 from kpi_xl.recalc.evaluate import Context, evaluate
@@ -64,20 +63,6 @@ def recalculate(book: BookData, functions: Mapping[str, Callable] | None = None,
     return Engine(book, functions, rowwise).run()
 
 
-@contextmanager
-def _cycle_collection_paused() -> Iterator[None]:
-    """Python's cycle collector paused: a recalculation allocates millions of small objects
-    (the cell keys of its result) but no cycles worth collecting, and each collection walks
-    every object of the workbook (a fifth of a run of 10,000 rows)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 class Engine:
     """One recalculation. ``group_rows=False`` evaluates every cell on its own (the same
     evaluator with runs of one row), which tests use as the reference."""
@@ -102,7 +87,7 @@ class Engine:
         return name in SUPPORTED or self.registry.resolve(name) is not None
 
     def run(self) -> RecalcResult:
-        with _cycle_collection_paused():
+        with gc_paused():  # millions of result keys, no cycles worth collecting
             return self._run()
 
     def _run(self) -> RecalcResult:

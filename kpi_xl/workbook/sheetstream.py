@@ -17,7 +17,6 @@ result.
 
 from __future__ import annotations
 
-import gc
 import math
 import re
 import zipfile
@@ -32,6 +31,7 @@ from typing import NamedTuple
 
 from kpi_xl.core.cells import column_index, column_letters, coordinate
 from kpi_xl.core.errors import EXCEL_ERROR_CODES, KpiError
+from kpi_xl.core.gcpause import gc_paused
 
 from .cellvalues import Formula, encode_cached, encode_input, storable_error
 from .ooxml import NS_MAIN, escape_text
@@ -96,7 +96,10 @@ class Deflated:
 class DeflateSink:
     """Collects output bytes and deflates them a chunk at a time on a worker thread: zlib lets
     go of the GIL, so deflating one chunk overlaps making the next. (A part smaller than a
-    chunk is deflated at :meth:`close`, without a thread.)"""
+    chunk is deflated at :meth:`close`, without a thread.)
+
+    Use it in a ``with`` block: leaving it, error or not, stops and joins the worker (an
+    error of the worker's comes out of :meth:`write` or :meth:`close`)."""
 
     _AHEAD = 2
     """Chunks handed to the worker and not deflated yet, at most (bounds the memory)."""
@@ -110,6 +113,15 @@ class DeflateSink:
         self._queued: deque[Future[None]] = deque()
         self._crc = 0
         self.size = 0
+
+    def __enter__(self) -> DeflateSink:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Join the worker, dropping the chunks it has not started (none are left after
+        :meth:`close`)."""
+        if self._worker is not None:
+            self._worker.shutdown(wait=True, cancel_futures=True)
 
     def write(self, data: bytes) -> None:
         if not data:
@@ -139,6 +151,7 @@ class DeflateSink:
             self._out.append(out)
 
     def close(self) -> Deflated:
+        """The deflated part, once the worker has deflated every chunk handed to it."""
         if self._worker is not None:
             self._worker.shutdown()
             while self._queued:
@@ -165,7 +178,9 @@ def _member_chunks(zf: zipfile.ZipFile, name: str) -> Iterator[bytes]:
 
 def read_ahead(chunks: Iterator[bytes]) -> Iterator[bytes]:
     """``chunks``, each made on a worker thread while the caller works on the one before:
-    inflating lets go of the GIL, so it overlaps scanning and rewriting."""
+    inflating lets go of the GIL, so it overlaps scanning and rewriting. The worker is joined
+    when the generator is exhausted or closed (a caller that may stop early closes it:
+    :func:`closing_chunks`); an error making a chunk comes out where that chunk is read."""
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kpi-xl-inflate") as worker:
         ahead = worker.submit(next, chunks, None)
         while (chunk := ahead.result()) is not None:
@@ -174,16 +189,16 @@ def read_ahead(chunks: Iterator[bytes]) -> Iterator[bytes]:
 
 
 @contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic collector while building many small containers: with millions of
-    objects alive (a big book), each full collection it would start walks them all."""
-    was_enabled = gc.isenabled()
-    gc.disable()
+def closing_chunks(chunks: Iterable[bytes]) -> Iterator[None]:
+    """Close ``chunks`` (a generator, e.g. :func:`read_ahead`'s) on the way out, so a part left
+    half read — :class:`NotStreamable`, a missing cell — joins its worker thread there and
+    then, not whenever the abandoned generator is collected. Read to the end, it is a no-op."""
     try:
         yield
     finally:
-        if was_enabled:
-            gc.enable()
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
 
 
 # --------------------------------------------------------------------------- splitting a part
@@ -397,9 +412,8 @@ def set_cached(chunks: Iterable[bytes], values: Mapping[Cell, object], sheet: st
     Raises ``KeyError`` for a cell that holds no formula (and is in no array formula's range),
     :class:`NotStreamable` when the tree editor must do it (e.g. a cell to create).
     """
-    with gc_paused():
+    with gc_paused(), closing_chunks(chunks), DeflateSink() as sink:
         part = Part(chunks)
-        sink = DeflateSink()
         sink.write(part.head)
         editor = _CachedValues(values, sheet)
         for segment in part.segments():
@@ -662,8 +676,9 @@ def replace_rows(chunks: Iterable[bytes], rows: Iterable[Sequence[object]], *, f
 
     Returns the new part, the last row written and whether a formula was removed or written.
     """
-    part = Part(chunks)
-    old = _scan_rows(part, keep_rows, first_row)
+    with closing_chunks(chunks):
+        part = Part(chunks)
+        old = _scan_rows(part, keep_rows, first_row)
     template_styles, row_attrs = _template(old.template)
     col_styles = {**column_styles(part.head), **template_styles}
     for col, style in (styles or {}).items():
@@ -676,13 +691,13 @@ def replace_rows(chunks: Iterable[bytes], rows: Iterable[Sequence[object]], *, f
     extents = list(old.extents)
     extents.extend(_new_extent(rows, first_row, first_col, col_styles))
     head = _set_dimension(part.head, extents)
-    sink = DeflateSink()
-    sink.write(head)
-    for row in old.kept:
-        sink.write(row)
-    wrote_formula = _write_rows(sink, rows, first_row, first_col, col_styles, row_attrs)
-    sink.write(_fit_auto_filter(part.tail, keep_rows, last_row))
-    return sink.close(), last_row, old.had_formula or wrote_formula
+    with DeflateSink() as sink:
+        sink.write(head)
+        for row in old.kept:
+            sink.write(row)
+        wrote_formula = _write_rows(sink, rows, first_row, first_col, col_styles, row_attrs)
+        sink.write(_fit_auto_filter(part.tail, keep_rows, last_row))
+        return sink.close(), last_row, old.had_formula or wrote_formula
 
 
 def _blank_input(value: object) -> bool:

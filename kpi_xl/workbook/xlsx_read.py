@@ -17,11 +17,12 @@ from collections.abc import Iterable, Mapping
 from lxml import etree
 
 from kpi_xl.core.cells import column_index, coordinate
+from kpi_xl.core.gcpause import gc_paused
 
 from .model import BookData, SheetData
 from .ooxml import PackageMap, map_package, not_a_workbook, q, unescape_text, xml_parser
 from .refs import parse_range, shift_formula
-from .sheetstream import NotStreamable, Part, gc_paused, member_chunks
+from .sheetstream import NotStreamable, Part, closing_chunks, member_chunks
 
 _C = q("c")
 _ROW = q("row")
@@ -292,9 +293,10 @@ def scan_sheet(chunks: Iterable[bytes], name: str, strings: list[str]) -> SheetD
     sheet = SheetData(name=name)
     others = _OtherCells(sheet, strings)
     texts: dict[bytes, str] = {}
-    for segment in Part(chunks).segments():
-        if not _all_cells(segment, _scan_segment(segment, sheet, strings, texts, others)):
-            raise NotStreamable("a cell this scanner does not follow")
+    with closing_chunks(chunks):
+        for segment in Part(chunks).segments():
+            if not _all_cells(segment, _scan_segment(segment, sheet, strings, texts, others)):
+                raise NotStreamable("a cell this scanner does not follow")
     _finish_shared(others.shared, sheet)
     _move_array_results(sheet, others.array_cells)
     return sheet
