@@ -123,3 +123,32 @@ def test_read_book_scanner_agrees_with_lxml(path: Path, monkeypatch: pytest.Monk
 
 def _refuse_scan(*_args: object) -> None:
     raise sheetstream.NotStreamable("forced")
+
+
+
+def test_no_worker_thread_outlives_a_part_given_up_half_way(tmp_path: Path) -> None:
+    """A sheet part bigger than a chunk is inflated (and its rewrite deflated) on worker
+    threads. When the scanner or the streamed edit gives up on it half way (here an XML comment
+    near its end) and the caller keeps the exception (logs it, re-raises it), no worker may be
+    left running on the abandoned part."""
+    import threading
+
+    rows = "".join(f'<row r="{r}"><c r="A{r}"><v>{r}</v></c><c r="B{r}"><f>A{r}*2</f></c></row>'
+                   for r in range(1, 120_001))
+    big = _sheet(rows + '<row r="120001"><c r="A120001"><v>1</v></c><!-- late --></row>')
+    assert len(big) > 2 * sheetstream.CHUNK
+    path = tmp_path / "big.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        zout.writestr("sheet.xml", big)
+
+    def workers() -> list[str]:
+        return [t.name for t in threading.enumerate() if t.name.startswith("kpi-xl-")]
+
+    with zipfile.ZipFile(path) as zf:
+        with pytest.raises(sheetstream.NotStreamable) as scanning:
+            scan_sheet(sheetstream.member_chunks(zf, "sheet.xml"), "s", [])
+        assert workers() == [], scanning.value
+        cached = {(r, 2): 2.0 * r for r in range(1, 120_001)}
+        with pytest.raises(sheetstream.NotStreamable) as editing:
+            sheetstream.set_cached(sheetstream.member_chunks(zf, "sheet.xml"), cached, "s")
+        assert workers() == [], editing.value
