@@ -53,6 +53,19 @@ def test_results_read_with_number_suffixes() -> None:
     assert parse_rule("a:高级客服").tiers[0].kind is TierKind.LABEL
 
 
+def test_an_exponent_beyond_any_float_is_a_rule_error_not_a_crash() -> None:
+    """Found by the fuzzer: ``2e400`` overflowed inside the number reader (OverflowError)."""
+    from kpi_xl.core.pool import parse_split
+    from kpi_xl.core.values import read_number
+
+    assert read_number("2e400") is None
+    assert read_number("2e-400").value == 0.0
+    with pytest.raises(KpiError):
+        parse_split("1:40%+2e400; 2:30%+100; 其余:30%")
+    with pytest.raises(KpiError):
+        parse_rule("≥2e400:100; 其他:0")
+
+
 @pytest.mark.parametrize(
     ("rule", "tier_no", "character"),
     [

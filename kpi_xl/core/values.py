@@ -104,7 +104,10 @@ def read_number(text: str) -> Number | None:
         return None
     magnitude = float(match["digits"].replace(",", ""))
     if match["exp"]:
-        magnitude *= 10.0 ** int(match["exp"])
+        try:
+            magnitude *= 10.0 ** int(match["exp"])
+        except OverflowError:  # "2e400": beyond any float, so not a number a cell can hold
+            return None
     scale = match["scale"]
     value = magnitude * _SCALES.get(scale, 1.0)
     if scale in ("%", "‰"):
