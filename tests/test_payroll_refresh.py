@@ -14,7 +14,7 @@ from openpyxl.comments import Comment
 
 from kpi_xl.cli import main
 from kpi_xl.lite import embed_lite
-from kpi_xl.payroll import compute_payroll
+from kpi_xl.payroll import HEAD_ONLY, compute_payroll
 from kpi_xl.templates import get, new_month
 from kpi_xl.templates.model import HistoryRule
 from kpi_xl.workbook.headless import compute_book
@@ -96,6 +96,31 @@ def test_refresh_twice_gives_identical_sheets(tmp_path) -> None:
     history = read_book(path).sheets["历史"].values
     months = [v for (r, c), v in history.items() if c == 1 and r >= 5]
     assert months.count("2026-11") == 12 and len(months) == 4 * 12
+
+
+def test_a_refresh_reads_its_own_output_rows_only_when_a_formula_reads_them(tmp_path) -> None:
+    """工资, 明细 and 异常 rows below the header are replaced unread (a second refresh of
+    10,000 agents would otherwise read back 90,000 rows); a formula HR added that reads 明细
+    makes the refresh read it in full, so that formula still sees every cell."""
+    path = new_month("taobao-cs", tmp_path / "m.xlsx", sample=True, agents=12, lite=False)
+    refresh_file(path)
+    detail = read_book(path).sheets["明细"].values
+    points = sum(v for (r, c), v in detail.items() if c == 6 and 5 <= r <= 40)
+    assert points > 0 and max(r for r, _ in detail) == 4 + 12 * 8
+
+    partial = compute_book(path, HEAD_ONLY).book
+    assert partial.sheets["明细"].read_to == HEAD_ONLY["明细"]
+    assert max(r for r, _ in partial.sheets["明细"].values) <= HEAD_ONLY["明细"]
+    assert partial.sheets["考核"].read_to is None
+
+    wb = openpyxl.load_workbook(path)
+    wb["说明"]["Z1"] = "=SUM(明细!F5:F40)"
+    wb.save(path)
+    assert compute_book(path, HEAD_ONLY).book.sheets["明细"].read_to is None
+    refresh_file(path)
+    guide = read_book(path).sheets["说明"]
+    assert guide.formulas[(1, 26)] == "=SUM(明细!F5:F40)"
+    assert guide.cached[(1, 26)] == pytest.approx(points)
 
 
 def _add_vba(path, out) -> None:

@@ -106,6 +106,18 @@ def test_scanner_reads_what_the_tree_reads(xml: bytes) -> None:
     assert scanned == expected
 
 
+@pytest.mark.parametrize("last_row", [1, 5, 6, 7, 100])
+def test_scanner_and_tree_stop_at_the_same_row(last_row: int) -> None:
+    rows = "".join(f'<row r="{r}"><c r="A{r}"><v>{r}</v></c><c r="B{r}" t="inlineStr"><is><t>'
+                   f'x{r}</t></is></c></row>' for r in (1, 5, 6, 8))
+    xml = _sheet(rows)
+    expected = read_sheet(xml, "s", [], last_row)
+    scanned = scan_sheet([xml[:70], xml[70:]], "s", [], last_row)
+    assert scanned == expected
+    assert max(r for r, _ in scanned.values) == max(r for r in (1, 5, 6, 8) if r <= last_row)
+    assert scanned.read_to == (None if last_row >= 8 else last_row)
+
+
 @pytest.mark.parametrize("path", sorted((REPO / "workbook_templates").glob("*.xlsx"))
                          + sorted((REPO / "tests" / "corpus").glob("*.xlsx")), ids=str)
 def test_read_book_scanner_agrees_with_lxml(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,10 +6,11 @@ data — that the adapters (headless :mod:`kpi_xl.workbook.refresh`, xlwings
 :mod:`kpi_xl.scripts`) only write. ``detect_template(sheets)`` finds the template.
 """
 
-from kpi_xl.payroll.compute import Problem, compute_payroll, detect_template
+from kpi_xl.payroll.compute import HEAD_ONLY, Problem, compute_payroll, detect_template
 from kpi_xl.payroll.result import ON_HOLD, TOTAL, AgentPay, PayrollResult, SheetRows, excel_value
 
 __all__ = [
+    "HEAD_ONLY",
     "ON_HOLD",
     "TOTAL",
     "AgentPay",

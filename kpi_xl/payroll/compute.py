@@ -82,6 +82,9 @@ from kpi_xl.templates.specs import TEMPLATES
 
 _READ_IN_FULL = frozenset({ASSESSMENT, ROSTER, HISTORY, RULES, OVERVIEW})
 """The sheets read below their header; of any other sheet only the top rows are read."""
+HEAD_ONLY = {PAY: HEADER_ROWS, DETAIL: HEADER_ROWS, ISSUES: HEADER_ROWS}
+"""The refresh's own output sheets whose rows below the header it replaces without reading
+them: sheet → the last row :func:`compute_payroll` reads (an adapter may read no further)."""
 _NOTHING: frozenset[str] = frozenset()
 _CELL = re.compile(r"[A-Z]+(\d+)")
 

@@ -8,9 +8,10 @@ in any spreadsheet app), and every other part of the file is copied byte for byt
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 
 from kpi_xl.core.errors import CellProblem
@@ -119,10 +120,34 @@ class CellOverlay(Mapping[tuple[int, int], object]):
         return self._base.get(cell, default)
 
 
-def compute_book(path: str | os.PathLike[str]) -> ComputedBook:
-    """Read ``path`` and compute every formula with the vectorised engine."""
-    book = read_book(path)
+def compute_book(path: str | os.PathLike[str],
+                 head_only: Mapping[str, int] | None = None) -> ComputedBook:
+    """Read ``path`` and compute every formula with the vectorised engine.
+
+    ``head_only`` (sheet → last row) reads those sheets only down to that row — the refresh's
+    output sheets, whose rows below it are replaced unread — unless a formula or a defined
+    name mentions one of them: then the book is read in full, so no formula misses a cell.
+    """
+    book = read_book(path, head_only)
+    if any(sheet.read_to is not None for sheet in book.sheets.values()) and _mentioned(
+            book, head_only or {}):
+        book = read_book(path)
     return ComputedBook(book, recalculate(book))
+
+
+def _mentioned(book: BookData, sheets: Collection[str]) -> bool:
+    """Whether any formula or defined name of ``book`` holds one of the ``sheets``' names (a
+    reference, an INDIRECT text …: any mention counts). Excel's own names (``_xlnm.``: print
+    titles and areas, filters) are for printing and filtering, not for formulas."""
+    names = [*book.defined_names.values(),
+             *(text for local in book.local_names.values()
+               for name, text in local.items() if not name.startswith("_xlnm."))]
+    texts = (text for sheet in book.sheets.values() for text in sheet.formulas.values())
+    for batch in iter(lambda: [*islice(texts, 10_000)], []):
+        joined = "\n".join(batch)
+        if any(sheet in joined for sheet in sheets):
+            return True
+    return any(sheet in text for sheet in sheets for text in names)
 
 
 def store_results(editor: XlsxEditor, computed: ComputedBook) -> None:

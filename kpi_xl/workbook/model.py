@@ -21,6 +21,9 @@ class SheetData:
     cached: dict[Cell, object] = field(default_factory=dict)
     array_formulas: dict[Cell, str] = field(default_factory=dict)
     """Top-left cell of a legacy array (CSE) formula → the range it fills, e.g. ``"X5:X40"``."""
+    read_to: int | None = None
+    """The last row read when the reader was told to stop there and the sheet goes on below it
+    (:func:`~kpi_xl.workbook.xlsx_read.read_book`'s ``last_rows``); ``None``: read in full."""
 
     @property
     def max_row(self) -> int:

@@ -5,13 +5,15 @@ refresh owns: cached values of formula cells, the rows below the headers of 工�
 异常, the 概览 data block. Every other part of the file (VBA, xlwings Lite code, images,
 comments, charts) is copied byte for byte; input sheets (说明, 规则, 员工, 考核) keep every
 input cell. The save is atomic with a ``.bak``; a workbook open in Excel is refused.
+工资, 明细 and 异常 are read only down to their headers (``payroll.HEAD_ONLY``): the rows
+below are replaced unread, unless a formula of the book reads them.
 """
 
 from __future__ import annotations
 
 import os
 
-from kpi_xl.payroll import PayrollResult, compute_payroll, detect_template
+from kpi_xl.payroll import HEAD_ONLY, PayrollResult, compute_payroll, detect_template
 from kpi_xl.templates.layout import INPUT_SHEETS, OVERVIEW
 from kpi_xl.workbook.headless import all_problems, compute_book, store_results
 from kpi_xl.workbook.xlsx import XlsxEditor, workbook_lock
@@ -26,7 +28,7 @@ def refresh_file(path: str | os.PathLike[str], month: str | None = None, *,
     month or the template cannot be told.
     """
     with workbook_lock(path, timeout=lock_timeout):
-        computed = compute_book(path)
+        computed = compute_book(path, HEAD_ONLY)
         sheets = {name: computed.view(name) for name in computed.book.sheets}
         template = detect_template(sheets)
         formulas = {name: computed.formula_cells(name) for name in computed.book.sheets}

@@ -35,8 +35,10 @@ _RPH = q("rPh")
 _SHEET_DATA = q("sheetData")
 
 
-def read_book(path: str | os.PathLike[str]) -> BookData:
-    """Read every worksheet's values, formulas, cached results, plus the defined names."""
+def read_book(path: str | os.PathLike[str], last_rows: Mapping[str, int] | None = None
+              ) -> BookData:
+    """Read every worksheet's values, formulas, cached results, plus the defined names;
+    ``last_rows`` (sheet → row) reads those sheets only down to that row."""
     try:
         zf = zipfile.ZipFile(path)
     except zipfile.BadZipFile as exc:
@@ -49,12 +51,13 @@ def read_book(path: str | os.PathLike[str]) -> BookData:
         strings = read_shared_strings(zf, package.shared_strings)
         book = BookData()
         for sheet in package.sheets:
+            last_row = (last_rows or {}).get(sheet.name)
             try:
                 book.sheets[sheet.name] = scan_sheet(member_chunks(zf, sheet.part), sheet.name,
-                                                       strings)
+                                                       strings, last_row)
             except NotStreamable:
                 data = zf.read(sheet.part)
-                book.sheets[sheet.name] = read_sheet(data, sheet.name, strings)
+                book.sheets[sheet.name] = read_sheet(data, sheet.name, strings, last_row)
         _read_defined_names(package, book)
     return book
 
@@ -95,8 +98,10 @@ class _SharedFormulas:
         return shift_formula(text, row - mrow, col - mcol)
 
 
-def read_sheet(data: bytes, name: str, strings: list[str]) -> SheetData:
-    """Parse one worksheet part (its bytes) into a :class:`SheetData`.
+def read_sheet(data: bytes, name: str, strings: list[str], last_row: int | None = None
+               ) -> SheetData:
+    """Parse one worksheet part (its bytes) into a :class:`SheetData` (only down to
+    ``last_row`` when given).
 
     A whole-document lxml parse: :func:`read_book` uses it for the parts :func:`scan_sheet`
     does not follow (it holds the whole tree, several times the part's size).
@@ -113,6 +118,9 @@ def read_sheet(data: bytes, name: str, strings: list[str]) -> SheetData:
     for row in sheet_data.iterchildren(_ROW):
         r = row.get("r")
         row_number = int(r) if r else row_number + 1
+        if last_row is not None and row_number > last_row:
+            sheet.read_to = last_row
+            break
         col_number = 0
         for el in row.iterchildren(_C):
             ref = el.get("r")
@@ -284,8 +292,10 @@ def _inline_text(inner: bytes) -> str:
     return unescape_text("".join(_text(m.group(1) or b"") for m in _IS_T_RE.finditer(inner)))
 
 
-def scan_sheet(chunks: Iterable[bytes], name: str, strings: list[str]) -> SheetData:
-    """:func:`read_sheet` for a part read piece by piece with a byte scanner (no tree).
+def scan_sheet(chunks: Iterable[bytes], name: str, strings: list[str],
+               last_row: int | None = None) -> SheetData:
+    """:func:`read_sheet` for a part read piece by piece with a byte scanner (no tree); only
+    down to ``last_row`` when given (the rest of the part is not even scanned).
 
     Raises :class:`NotStreamable` for a layout the scanner does not follow (cells without
     ``r``, comments, entity references …); :func:`read_sheet` reads those.
@@ -295,11 +305,28 @@ def scan_sheet(chunks: Iterable[bytes], name: str, strings: list[str]) -> SheetD
     texts: dict[bytes, str] = {}
     with closing_chunks(chunks):
         for segment in Part(chunks).segments():
+            cut = None if last_row is None else _first_row_after(segment, last_row)
+            if cut is not None:
+                segment = segment[:cut]
             if not _all_cells(segment, _scan_segment(segment, sheet, strings, texts, others)):
                 raise NotStreamable("a cell this scanner does not follow")
+            if cut is not None:
+                sheet.read_to = last_row
+                break
     _finish_shared(others.shared, sheet)
     _move_array_results(sheet, others.array_cells)
     return sheet
+
+
+_ROW_NUMBER_RE = re.compile(rb'<row\b[^>]*?\sr="([0-9]+)"')
+
+
+def _first_row_after(segment: bytes, last_row: int) -> int | None:
+    """Where in ``segment`` (whole rows) the first row below ``last_row`` starts, if any."""
+    for match in _ROW_NUMBER_RE.finditer(segment):
+        if int(match.group(1)) > last_row:
+            return match.start()
+    return None
 
 
 def _all_cells(segment: bytes, found: int) -> bool:
