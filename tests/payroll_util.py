@@ -71,3 +71,12 @@ def parts(path: Path) -> dict[str, bytes]:
 
 def by_agent(records: Sequence[Mapping[str, object]]) -> dict[str, Mapping[str, object]]:
     return {str(r["工号"]): r for r in records}
+
+
+class SheetsByName(list):
+    """A stand-in for an xlwings ``Book.sheets``: indexed by position or by sheet name."""
+
+    def __getitem__(self, key):
+        if isinstance(key, str):
+            return next(sheet for sheet in self if sheet.name == key)
+        return super().__getitem__(key)

@@ -21,7 +21,7 @@ from kpi_xl.templates.layout import FIRST_ROW, HEADER_ROW
 from kpi_xl.templates.model import Input
 from kpi_xl.workbook.headless import compute_book
 from kpi_xl.workbook.refresh import refresh_file
-from tests.payroll_util import by_agent
+from tests.payroll_util import SheetsByName, by_agent
 
 
 # ----------------------------------------------------------------------------- input kinds
@@ -192,16 +192,9 @@ class _Sheet:
         self.name, self.used_range = name, used
 
 
-class _Sheets(list):
-    def __getitem__(self, key):  # by name, as xlwings does
-        if isinstance(key, str):
-            return next(sheet for sheet in self if sheet.name == key)
-        return super().__getitem__(key)
-
-
 class _Book:
     def __init__(self, *sheets: _Sheet) -> None:
-        self.sheets = _Sheets(sheets)
+        self.sheets = SheetsByName(sheets)
 
 
 def test_classic_xlwings_reads_formula_cells_and_lite_skips() -> None:

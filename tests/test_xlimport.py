@@ -16,6 +16,7 @@ from kpi_xl.core.errors import KpiError
 from kpi_xl.importer import plan_import, read_export
 from kpi_xl.workbook.model import SheetData
 from kpi_xl.workbook.xlsx import read_book
+from tests.payroll_util import SheetsByName
 from tests.test_import_export import book, write_chitu_csv  # noqa: F401  (fixture)
 
 
@@ -72,18 +73,11 @@ class _Sheet:
         return _Cell(self._writes, (self.name, cell))
 
 
-class _Sheets(list):
-    def __getitem__(self, key):  # by name, as xlwings does
-        if isinstance(key, str):
-            return next(sheet for sheet in self if sheet.name == key)
-        return super().__getitem__(key)
-
-
 class _Book:
     def __init__(self, path: Path, formulas_readable: bool = True) -> None:
         self.fullname = str(path)
         self.writes: dict[tuple[str, tuple[int, int]], object] = {}
-        self.sheets = _Sheets(_Sheet(data, self.writes, formulas_readable)
+        self.sheets = SheetsByName(_Sheet(data, self.writes, formulas_readable)
                               for data in read_book(path).sheets.values())
 
 
