@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import operator
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields, replace
 from itertools import repeat
 
@@ -31,9 +31,8 @@ from kpi_xl.recalc.parser import (
     Unary,
     parse,
 )
-from kpi_xl.recalc.store import Coordinates
 from kpi_xl.recalc.tokenizer import FormulaSyntaxError
-from kpi_xl.workbook.model import BookData
+from kpi_xl.workbook.model import BookData, Formulas
 
 Rect = tuple[str, int, int, int, int]
 """(sheet, first row, last row, first column, last column)."""
@@ -62,9 +61,6 @@ class Group:
     """Single-cell formula that may return an array: the estimated spill rectangle."""
     refs: list[Rect] = field(default_factory=list)
     row_by_row: bool = False
-    keys: list[tuple[int, int]] | None = None
-    """The cells' ``(row, column)`` keys as the sheet's formulas hold them (a result keyed by
-    the same objects needs no tuples of its own)."""
 
     @property
     def last_row(self) -> int:
@@ -141,10 +137,9 @@ def parse_range(text: str) -> tuple[int, int, int, int]:
     return min(row1, row2), min(col1, col2), max(row1, row2), max(col1, col2)
 
 
-def build_groups(book: BookData, located: Mapping[str, Coordinates],
-                 known_function: Callable[[str], bool], group_rows: bool = True) -> list[Group]:
-    """All formula cells of ``book`` as checked groups (``group_rows=False``: one per cell);
-    ``located``: per sheet, where its formulas are (in the order of ``sheet.formulas``)."""
+def build_groups(book: BookData, known_function: Callable[[str], bool],
+                 group_rows: bool = True) -> list[Group]:
+    """All formula cells of ``book`` as checked groups (``group_rows=False``: one per cell)."""
     names = _Names(book)
     sheet_names = {name.casefold(): name for name in book.sheets}
     groups: list[Group] = []
@@ -167,7 +162,7 @@ def build_groups(book: BookData, located: Mapping[str, Coordinates],
             if group.target is not None:
                 covered.append(group.target)
             groups.append(group)
-        for column in _formula_columns(sheet.formulas, located[sheet.name], covered):
+        for column in _formula_columns(sheet.formulas, covered):
             groups.extend(_column_groups(sheet.name, column, names, sheet_names,
                                          known_function, group_rows))
     return groups
@@ -180,33 +175,29 @@ class _FormulaColumn:
     col: int
     rows: list[int]
     texts: list[str]
-    keys: list[tuple[int, int]]
-    """Each formula's key in the sheet's formulas."""
     runs: list[int]
     """Where each run of consecutive rows ends (an index into ``rows``)."""
 
 
-def _formula_columns(formulas: dict[tuple[int, int], str], located: Coordinates,
-                     covered: list[tuple[int, int, int, int]]) -> Iterator[_FormulaColumn]:
+def _formula_columns(formulas: Formulas, covered: list[tuple[int, int, int, int]]
+                     ) -> Iterator[_FormulaColumn]:
     """Per column, the formulas outside the ``covered`` rectangles (first row, first column,
-    last row, last column); ``located``: where the formulas are."""
-    count = len(formulas)
-    rows, cols = located.rows, located.cols
-    texts = np.fromiter(formulas.values(), dtype=object, count=count)
-    keys = np.fromiter(formulas.keys(), dtype=object, count=count)
-    keep = np.ones(count, dtype=bool)
-    for r1, c1, r2, c2 in covered:
-        keep &= (rows < r1) | (rows > r2) | (cols < c1) | (cols > c2)
-    order = np.flatnonzero(keep)
-    order = order[np.lexsort((rows[order], cols[order]))]
-    distinct, starts = np.unique(cols[order], return_index=True)
-    bounds = np.append(starts, order.shape[0]).tolist()
-    for col, start, end in zip(distinct.tolist(), bounds[:-1], bounds[1:], strict=True):
-        picked = order[start:end]
-        column_rows = rows[picked]
-        runs = np.flatnonzero(np.diff(column_rows) != 1) + 1
-        yield _FormulaColumn(col, column_rows.tolist(), texts[picked].tolist(),
-                             keys[picked].tolist(), [*runs.tolist(), end - start])
+    last row, last column), one column's texts at a time."""
+    for col, column in formulas.columns():
+        rows, texts = column.rows_and_texts()
+        spans = [(r1, r2) for r1, c1, r2, c2 in covered if c1 <= col <= c2]
+        if spans:
+            at = np.array(rows)
+            keep = np.ones(at.shape[0], dtype=bool)
+            for r1, r2 in spans:
+                keep &= (at < r1) | (at > r2)
+            picked = np.flatnonzero(keep).tolist()
+            rows = list(map(rows.__getitem__, picked))
+            texts = list(map(texts.__getitem__, picked))
+        if not rows:
+            continue
+        runs = np.flatnonzero(np.diff(rows) != 1) + 1
+        yield _FormulaColumn(col, rows, texts, [*runs.tolist(), len(rows)])
 
 
 def _column_groups(sheet: str, column: _FormulaColumn, names: _Names,
@@ -226,7 +217,6 @@ def _column_groups(sheet: str, column: _FormulaColumn, names: _Names,
                 repeated = template.repeats(rows[first] + 1, texts, index, run_end)
                 group.count += repeated
                 index += repeated
-            group.keys = column.keys[first:index]
             _finish(group)
             groups.append(group)
     return groups

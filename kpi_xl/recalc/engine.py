@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from itertools import product, repeat
+from itertools import product
 
 import numpy as np
 
@@ -25,8 +25,8 @@ from kpi_xl.recalc.evaluate import Context, evaluate
 from kpi_xl.recalc.functions_table import BUILTINS, SUPPORTED
 from kpi_xl.recalc.graph import components, dependencies
 from kpi_xl.recalc.registry import Registry
-from kpi_xl.recalc.store import Coordinates, SheetStore
-from kpi_xl.workbook.model import BookData
+from kpi_xl.recalc.store import SheetStore
+from kpi_xl.workbook.model import BookData, ValueColumns
 
 CIRCULAR = "循环引用 (circular reference)"
 CHUNK_ELEMENTS = 2_000_000
@@ -35,9 +35,9 @@ CHUNK_ELEMENTS = 2_000_000
 
 @dataclass
 class RecalcResult:
-    values: dict[str, dict[tuple[int, int], object]] = field(default_factory=dict)
+    values: dict[str, ValueColumns[object]] = field(default_factory=dict)
     """Per sheet, ``(row, column)`` → float, str, bool, or a :class:`KpiError` (its ``.code``
-    is the error value to cache)."""
+    is the error value to cache), filed by column."""
     problems: list[Problem] = field(default_factory=list)
     """Error cells where the error arises (listed once, at its origin)."""
     not_computable: list[Problem] = field(default_factory=list)
@@ -74,7 +74,7 @@ class Engine:
         self.registry = Registry(functions, rowwise)
         self.group_rows = group_rows
         self.chunk_elements = chunk_elements
-        self.result = RecalcResult({name: {} for name in book.sheets})
+        self.result = RecalcResult({name: ValueColumns() for name in book.sheets})
         self.stores: dict[str, SheetStore] = {}
         self.input_errors: dict[int, tuple[str, int, int]] = {}
         self.reported_inputs: set[int] = set()
@@ -120,26 +120,22 @@ class Engine:
     def _load_and_group(self) -> list[Group]:
         """Formulas into groups, and the inputs of the sheets they use into the stores (each
         formula cell located once)."""
-        located = {name: Coordinates.of(sheet.formulas) for name, sheet in self.book.sheets.items()}
-        built = build_groups(self.book, located, self.known, self.group_rows)
-        self._load(located, sheets_in_use(built))
+        built = build_groups(self.book, self.known, self.group_rows)
+        self._load(sheets_in_use(built))
         groups: list[Group] = []
         for group in built:
             groups.extend(split_rows(group) if group.row_by_row else [group])
         return groups
 
-    def _load(self, located: Mapping[str, Coordinates], used: set[str]) -> None:
-        """The input cells of the ``used`` sheets into their stores; ``located``: where each
-        sheet's formulas are."""
+    def _load(self, used: set[str]) -> None:
+        """The input cells of the ``used`` sheets into their stores."""
         for sheet in self.book.sheets.values():
             if sheet.name not in used:
                 continue
             store = self.stores[sheet.name] = SheetStore(sheet.name)
-            formulas = located[sheet.name]
-            for row, col in store.load(sheet.values, skip=formulas):
+            for row, col in store.load(sheet.values, skip=sheet.formulas):
                 self.input_errors[id(store.columns[col].obj[row])] = (sheet.name, row, col)
-            if formulas.rows.size:
-                store.max_row = max(store.max_row, int(formulas.rows.max()))
+            store.max_row = max(store.max_row, sheet.formulas.last_row())
 
     def _not_computable(self, group: Group, message: str) -> None:
         for row, col in group.cells():
@@ -187,9 +183,8 @@ class Engine:
                 errors: list[tuple[int, int, object]] = []
                 for start, block in zip(range(0, group.count, chunk), blocks, strict=True):
                     count = min(chunk, group.count - start)
-                    keys = None if group.keys is None else group.keys[start:start + count]
                     errors += self._write_run(group.sheet, group.col, group.row0 + start,
-                                              block.broadcast((count, 1, 1)), keys)
+                                              block.broadcast((count, 1, 1)))
                 self._note_errors(group.sheet, errors)
         except NotComputable as exc:
             self._not_computable(group, f"无法计算 (not computable): {exc}")
@@ -199,12 +194,10 @@ class Engine:
             return False
         return True
 
-    def _write_run(self, sheet: str, col: int, row0: int, block: Block,
-                   keys: list[tuple[int, int]] | None = None) -> list[tuple[int, int, object]]:
-        """Rows ``row0 …`` of a column get a ``(count, 1, 1)`` block (a blank result is 0);
-        ``keys``: the cells' keys to store the results under (made here when not given).
+    def _write_run(self, sheet: str, col: int, row0: int, block: Block
+                   ) -> list[tuple[int, int, object]]:
+        """Rows ``row0 …`` of a column get a ``(count, 1, 1)`` block (a blank result is 0).
         Returns the error cells (row, column, error)."""
-        count = block.n
         kind = block.kind.reshape(-1).copy()
         num = block.num.reshape(-1).copy()
         blank = kind == BLANK
@@ -219,9 +212,7 @@ class Engine:
             python = num.tolist()
         else:
             python = final.python().reshape(-1).tolist()
-        if keys is None:
-            keys = list(zip(range(row0, row0 + count), repeat(col)))
-        self.result.values[sheet].update(zip(keys, python, strict=True))
+        self.result.values[sheet].column(col).put_run(row0, python)
         if obj is None:
             return []
         return [(row0 + index, col, obj[index]) for index in np.flatnonzero(kind == ERR).tolist()]
@@ -279,8 +270,7 @@ class Engine:
                                                typed.kind[:, offset, None, None],
                                                None if typed.obj is None else
                                                typed.obj[:, offset, None, None]))
-            values.update(zip(zip(range(r1, r1 + height), repeat(c1 + offset)),
-                              cells[:, offset].tolist(), strict=True))
+            values.column(c1 + offset).put_run(r1, cells[:, offset].tolist())
         self.occupied[group.sheet].update(product(range(r1, r1 + height),
                                                   range(c1, c1 + width)))
         errors = [(r1 + int(i), c1 + int(j), cells[i, j])

@@ -2,44 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
-from dataclasses import dataclass
-from itertools import chain
+from itertools import repeat
 
 import numpy as np
 
 from kpi_xl.recalc.block import BLANK, ERR, TEXT, Block, classify_all
-
-
-@dataclass(frozen=True)
-class Coordinates:
-    """Cells of a sheet as two arrays: their rows and their columns."""
-
-    rows: np.ndarray
-    cols: np.ndarray
-
-    @classmethod
-    def of(cls, cells: Collection[tuple[int, int]]) -> Coordinates:
-        """The coordinates of ``cells`` in their iteration order."""
-        where = np.fromiter(chain.from_iterable(cells), dtype=np.int64, count=2 * len(cells))
-        return cls(where[0::2], where[1::2])
-
-    def among(self, other: Coordinates) -> np.ndarray:
-        """Which of these cells are also in ``other``."""
-        if self.rows.size == 0 or other.rows.size == 0:
-            return np.zeros(self.rows.size, dtype=bool)
-        height = int(max(self.rows.max(), other.rows.max())) + 1
-        width = int(max(self.cols.max(), other.cols.max())) + 1
-        if height * width <= _TABLE_CELLS_PER_CELL * (self.rows.size + other.rows.size):
-            table = np.zeros((height, width), dtype=bool)
-            table[other.rows, other.cols] = True
-            return table[self.rows, self.cols]
-        return np.isin(self.rows * width + self.cols, other.rows * width + other.cols)
-
-
-_TABLE_CELLS_PER_CELL = 64
-""":meth:`Coordinates.among` marks cells in a table of the sheet when it is at most this many
-times larger than the cells compared (else it compares sorted cell numbers)."""
+from kpi_xl.workbook.model import CellColumns, Formulas
 
 
 class _Column:
@@ -82,34 +50,30 @@ class SheetStore:
         column.grow(min_length)
         return column
 
-    def load(self, cells: Mapping[tuple[int, int], object],
-             skip: Coordinates) -> list[tuple[int, int]]:
-        """Bulk-load input cells (those not at ``skip``); returns the cells holding errors."""
-        count = len(cells)
-        if count == 0:
-            return []
-        at = Coordinates.of(cells)
-        self.max_row = max(self.max_row, int(at.rows.max()))
-        values = np.fromiter(cells.values(), dtype=object, count=count)
-        skipped = at.among(skip)
-        if skipped.any():
-            at = Coordinates(at.rows[~skipped], at.cols[~skipped])
-            values = values[~skipped]
-        kinds, numbers, objs = classify_all(values)
-        order = np.argsort(at.cols, kind="stable")
-        distinct, starts = np.unique(at.cols[order], return_index=True)
-        bounds = np.append(starts, order.shape[0]).tolist()
-        for col, start, end in zip(distinct.tolist(), bounds[:-1], bounds[1:], strict=True):
-            picked = order[start:end]
-            rows = at.rows[picked]
+    def load(self, cells: CellColumns[object], skip: Formulas) -> list[tuple[int, int]]:
+        """Bulk-load input cells, column by column (those where ``skip`` holds a formula are
+        left out); returns the cells holding errors."""
+        errors: list[tuple[int, int]] = []
+        for col, cells_of_column in cells.columns():
+            count = len(cells_of_column)
+            rows = np.fromiter(cells_of_column.keys(), dtype=np.int64, count=count)
+            values = np.fromiter(cells_of_column.values(), dtype=object, count=count)
+            formulas = skip.find_column(col)
+            if formulas:
+                kept = ~np.isin(rows, np.fromiter(formulas, dtype=np.int64, count=len(formulas)))
+                rows, values = rows[kept], values[kept]
+                if not rows.size:
+                    continue
+            self.max_row = max(self.max_row, int(rows.max()))
+            kinds, numbers, objs = classify_all(values)
             column = self.column(col, self.max_row + 1)
-            column.kind[rows] = kinds[picked]
-            column.num[rows] = numbers[picked]
-            held = (kinds[picked] == TEXT) | (kinds[picked] == ERR)
+            column.kind[rows] = kinds
+            column.num[rows] = numbers
+            held = (kinds == TEXT) | (kinds == ERR)
             if held.any() or column.obj is not None:
-                column.objects()[rows] = None if objs is None else objs[picked]
-        errors = np.flatnonzero(kinds == ERR)
-        return list(zip(at.rows[errors].tolist(), at.cols[errors].tolist(), strict=True))
+                column.objects()[rows] = None if objs is None else objs
+            errors += zip(rows[kinds == ERR].tolist(), repeat(col))
+        return errors
 
     def write(self, row0: int, col: int, block: Block) -> None:
         """Write a ``(count, 1, 1)`` block into rows ``row0 …`` of a column."""

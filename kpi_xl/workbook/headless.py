@@ -11,7 +11,6 @@ import os
 from collections.abc import Collection, Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from itertools import islice
 from pathlib import Path
 
 from kpi_xl.core.errors import CellProblem
@@ -142,12 +141,8 @@ def _mentioned(book: BookData, sheets: Collection[str]) -> bool:
     names = [*book.defined_names.values(),
              *(text for local in book.local_names.values()
                for name, text in local.items() if not name.startswith("_xlnm."))]
-    texts = (text for sheet in book.sheets.values() for text in sheet.formulas.values())
-    for batch in iter(lambda: [*islice(texts, 10_000)], []):
-        joined = "\n".join(batch)
-        if any(sheet in joined for sheet in sheets):
-            return True
-    return any(sheet in text for sheet in sheets for text in names)
+    return (any(sheet.formulas.mention(sheets) for sheet in book.sheets.values())
+            or any(sheet in text for sheet in sheets for text in names))
 
 
 def store_results(editor: XlsxEditor, computed: ComputedBook) -> None:

@@ -12,14 +12,15 @@ from __future__ import annotations
 import os
 import re
 import zipfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import TypeVar
 
 from lxml import etree
 
 from kpi_xl.core.cells import column_index, coordinate
 from kpi_xl.core.gcpause import gc_paused
 
-from .model import BookData, SheetData
+from .model import BookData, SheetData, row_pattern
 from .ooxml import PackageMap, map_package, not_a_workbook, q, unescape_text, xml_parser
 from .refs import parse_range, shift_formula
 from .sheetstream import NotStreamable, Part, closing_chunks, member_chunks
@@ -33,6 +34,7 @@ _T = q("t")
 _SI = q("si")
 _RPH = q("rPh")
 _SHEET_DATA = q("sheetData")
+V = TypeVar("V")
 
 
 def read_book(path: str | os.PathLike[str], last_rows: Mapping[str, int] | None = None
@@ -150,9 +152,11 @@ def read_sheet(data: bytes, name: str, strings: list[str], last_row: int | None 
                                  array_cells)
             if text is not None:
                 formulas[cell] = text
-                cached[cell] = value
+                if value is not None:
+                    cached[cell] = value
             elif f.get("t") == "shared":
-                cached[cell] = value  # its formula is filled in once its master shows up
+                if value is not None:  # its formula is filled in once its master shows up
+                    cached[cell] = value
             elif value is not None:
                 values[cell] = value  # e.g. a data-table cell: keep what it shows
     _finish_shared(shared, sheet)
@@ -300,22 +304,20 @@ def scan_sheet(chunks: Iterable[bytes], name: str, strings: list[str],
     Raises :class:`NotStreamable` for a layout the scanner does not follow (cells without
     ``r``, comments, entity references …); :func:`read_sheet` reads those.
     """
-    sheet = SheetData(name=name)
-    others = _OtherCells(sheet, strings)
-    texts: dict[bytes, str] = {}
+    scanner = _Scanner(SheetData(name=name), strings)
     with closing_chunks(chunks):
         for segment in Part(chunks).segments():
             cut = None if last_row is None else _first_row_after(segment, last_row)
             if cut is not None:
                 segment = segment[:cut]
-            if not _all_cells(segment, _scan_segment(segment, sheet, strings, texts, others)):
+            if not _all_cells(segment, scanner.scan(segment)):
                 raise NotStreamable("a cell this scanner does not follow")
             if cut is not None:
-                sheet.read_to = last_row
+                scanner.sheet.read_to = last_row
                 break
-    _finish_shared(others.shared, sheet)
-    _move_array_results(sheet, others.array_cells)
-    return sheet
+    _finish_shared(scanner.others.shared, scanner.sheet)
+    _move_array_results(scanner.sheet, scanner.others.array_cells)
+    return scanner.sheet
 
 
 _ROW_NUMBER_RE = re.compile(rb'<row\b[^>]*?\sr="([0-9]+)"')
@@ -337,47 +339,96 @@ def _all_cells(segment: bytes, found: int) -> bool:
 
 
 _TEXTS_KEPT = 10_000
-"""Inline texts :func:`_scan_segment` keeps to hand out again (the first ones of a sheet)."""
+"""Inline texts :class:`_Scanner` keeps to hand out again (the first ones of a sheet)."""
 
 
-def _scan_segment(segment: bytes, sheet: SheetData, strings: list[str],
-                  texts: dict[bytes, str], others: _OtherCells) -> int:
-    """Read the cells of ``segment`` (whole rows) into ``sheet``; returns how many it matched.
+class _ByLetters(dict[bytes, V]):
+    """Per column letters (as the scanner finds them), one thing made by ``make(column)``."""
 
-    One pass of :data:`_CELL_RE`: the common shapes are read here, the rest by ``others``.
-    To hold less, the cells of a row share the row's number object, and repeated inline texts
-    (teams, grades, names) one string, from ``texts``.
+    def __init__(self, make: Callable[[int], V]) -> None:
+        super().__init__()
+        self._make = make
+
+    def __missing__(self, letters: bytes) -> V:
+        made = self[letters] = self._make(_COLUMNS_BY_LETTERS[letters])
+        return made
+
+
+class _Scanner:
+    """Reads a sheet's cells segment after segment into ``sheet``, straight into its columns.
+
+    To hold less, the cells of a row share the row's number object, repeated inline texts
+    (teams, grades, names) one string, and a column's formulas filled down one text per run
+    (:class:`~kpi_xl.workbook.model.FormulaRuns`): a formula whose bytes, with the row's
+    number taken out, are the row above's is only counted, not decoded.
     """
-    values, formulas, cached = sheet.values, sheet.formulas, sheet.cached
-    columns = _COLUMNS_BY_LETTERS
-    last_digits = b""
-    row = 0
-    cells = _CELL_RE.findall(segment)
-    for letters, digits, formula, result, number, index, inline, rest in cells:
-        if digits != last_digits:
-            last_digits = digits
-            row = int(digits)
-        cell = (row, columns[letters])
-        if formula:
-            text = formula.decode()
-            if "&" in text or "\r" in text:
-                text = _xml_chars(text)
-            formulas[cell] = "=" + text
-            cached[cell] = float(result) if result else None
-        elif number:
-            values[cell] = float(number)
-        elif inline:
-            text = texts.get(inline)
-            if text is None:
-                text = inline.decode()
-                if len(texts) < _TEXTS_KEPT:
-                    texts[inline] = text
-            values[cell] = text
-        elif index:
-            values[cell] = strings[int(index)]
-        elif rest:
-            others.read(cell, rest)
-    return len(cells)
+
+    def __init__(self, sheet: SheetData, strings: list[str]) -> None:
+        self.sheet = sheet
+        self.strings = strings
+        self.others = _OtherCells(sheet, strings)
+        self.texts: dict[bytes, str] = {}
+        self.values = _ByLetters(sheet.values.column)
+        self.cached = _ByLetters(sheet.cached.column)
+        self.formulas = _ByLetters(sheet.formulas.column)
+        self.patterns: dict[bytes, tuple[int, bytes]] = {}
+        """Per column letters: the row and raw pattern of the column's last formula."""
+
+    def scan(self, segment: bytes) -> int:
+        """Read the cells of ``segment`` (whole rows); returns how many it matched.
+
+        One pass of :data:`_CELL_RE`: the common shapes are read here, the rest by
+        :class:`_OtherCells`.
+        """
+        values, cached, formulas, patterns = self.values, self.cached, self.formulas, self.patterns
+        strings, texts = self.strings, self.texts
+        last_digits = b""
+        row = 0
+        row_bytes = b""
+        cells = _CELL_RE.findall(segment)
+        for letters, digits, formula, result, number, index, inline, rest in cells:
+            if digits != last_digits:
+                last_digits = digits
+                row = int(digits)
+                row_bytes = str(row).encode()
+            if formula:
+                # a character reference may hold the row's digits: no shortcut for those
+                raw = None if b"&#" in formula else formula.replace(row_bytes, b"\0")
+                runs = formulas[letters]
+                if raw is not None and patterns.get(letters) == (row - 1, raw) \
+                        and runs.continues(row):
+                    runs.extend(row)
+                else:
+                    runs.append(row, _pattern(formula, raw, row))
+                patterns[letters] = (row, raw)
+                if result:
+                    cached[letters][row] = float(result)
+            elif number:
+                values[letters][row] = float(number)
+            elif inline:
+                text = texts.get(inline)
+                if text is None:
+                    text = inline.decode()
+                    if len(texts) < _TEXTS_KEPT:
+                        texts[inline] = text
+                values[letters][row] = text
+            elif index:
+                values[letters][row] = strings[int(index)]
+            elif rest:
+                self.others.read((row, _COLUMNS_BY_LETTERS[letters]), rest)
+        return len(cells)
+
+
+def _pattern(formula: bytes, raw: bytes | None, row: int) -> str:
+    """The :func:`~kpi_xl.workbook.model.row_pattern` of a formula cell's text (its ``<f>``
+    bytes ``formula``, and ``raw``: those bytes with the row's number as NUL, ``None`` when
+    they hold a character reference: then the text is resolved first)."""
+    if raw is None:
+        return row_pattern("=" + _xml_chars(formula.decode()), row)
+    text = raw.decode()
+    if "&" in text or "\r" in text:
+        text = _xml_chars(text)
+    return "=" + text
 
 
 class _OtherCells:
@@ -404,7 +455,8 @@ class _OtherCells:
             return
         if f_plain is not None:
             sheet.formulas[cell] = "=" + _text(f_plain)
-            sheet.cached[cell] = value
+            if value is not None:
+                sheet.cached[cell] = value
             return
         f = _F_RE.match(f_element)
         assert f is not None
@@ -416,9 +468,11 @@ class _OtherCells:
                              self.array_cells)
         if text is not None:
             sheet.formulas[cell] = text
-            sheet.cached[cell] = value
+            if value is not None:
+                sheet.cached[cell] = value
         elif f_attrs.get("t") == "shared":
-            sheet.cached[cell] = value
+            if value is not None:
+                sheet.cached[cell] = value
         elif value is not None:
             sheet.values[cell] = value
 
