@@ -14,8 +14,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields, replace
 from itertools import repeat
 
-import numpy as np
-
 from kpi_xl.core.cells import MAX_ROW, column_index
 from kpi_xl.recalc.parser import (
     ArrayLiteral,
@@ -88,6 +86,10 @@ class Template:
             position = end
         self.pieces.append(text[position:])
         self.format += _escaped(text[position:])
+        self.row_pattern = "\0".join(self.pieces) if self.offsets == [0] else None
+        """The formula's text with its own row number as NUL wherever it depends on the row
+        (:func:`~kpi_xl.workbook.model.row_pattern`), for a formula that refers only to its
+        own row; ``None`` otherwise."""
 
     def render(self, row: int) -> str:
         return self.render_rows(row, 1)[0]
@@ -162,64 +164,77 @@ def build_groups(book: BookData, known_function: Callable[[str], bool],
             if group.target is not None:
                 covered.append(group.target)
             groups.append(group)
-        for column in _formula_columns(sheet.formulas, covered):
-            groups.extend(_column_groups(sheet.name, column, names, sheet_names,
+        for col, blocks in _formula_columns(sheet.formulas, covered):
+            groups.extend(_column_groups(sheet.name, col, blocks, names, sheet_names,
                                          known_function, group_rows))
     return groups
 
 
-@dataclass
-class _FormulaColumn:
-    """The formulas of one column, by ascending row."""
-
-    col: int
-    rows: list[int]
-    texts: list[str]
-    runs: list[int]
-    """Where each run of consecutive rows ends (an index into ``rows``)."""
+Segment = tuple[int, int, str]
+"""Rows ``first … last`` of a column whose formulas share one row pattern
+(:class:`~kpi_xl.workbook.model.FormulaRuns`)."""
 
 
 def _formula_columns(formulas: Formulas, covered: list[tuple[int, int, int, int]]
-                     ) -> Iterator[_FormulaColumn]:
-    """Per column, the formulas outside the ``covered`` rectangles (first row, first column,
-    last row, last column), one column's texts at a time."""
-    for col, column in formulas.columns():
-        rows, texts = column.rows_and_texts()
-        spans = [(r1, r2) for r1, c1, r2, c2 in covered if c1 <= col <= c2]
-        if spans:
-            at = np.array(rows)
-            keep = np.ones(at.shape[0], dtype=bool)
-            for r1, r2 in spans:
-                keep &= (at < r1) | (at > r2)
-            picked = np.flatnonzero(keep).tolist()
-            rows = list(map(rows.__getitem__, picked))
-            texts = list(map(texts.__getitem__, picked))
-        if not rows:
-            continue
-        runs = np.flatnonzero(np.diff(rows) != 1) + 1
-        yield _FormulaColumn(col, rows, texts, [*runs.tolist(), len(rows)])
+                     ) -> Iterator[tuple[int, list[list[Segment]]]]:
+    """Per column, its formulas outside the ``covered`` rectangles (first row, first column,
+    last row, last column) as blocks of consecutive rows, each a list of segments."""
+    for col, _ in formulas.columns():
+        segments = list(formulas.column(col).runs())
+        for r1, c1, r2, c2 in covered:
+            if c1 <= col <= c2:
+                segments = [piece for first, last, pattern in segments
+                            for piece in ((first, min(last, r1 - 1), pattern),
+                                          (max(first, r2 + 1), last, pattern))
+                            if piece[0] <= piece[1]]
+        blocks: list[list[Segment]] = []
+        for segment in segments:
+            if blocks and segment[0] == blocks[-1][-1][1] + 1:
+                blocks[-1].append(segment)
+            else:
+                blocks.append([segment])
+        if blocks:
+            yield col, blocks
 
 
-def _column_groups(sheet: str, column: _FormulaColumn, names: _Names,
+def _column_groups(sheet: str, col: int, blocks: list[list[Segment]], names: _Names,
                    sheet_names: dict[str, str], known_function: Callable[[str], bool],
                    group_rows: bool) -> list[Group]:
     """A column's formulas as groups: each run of rows whose formulas are one R1C1 formula."""
     groups = []
-    rows, texts = column.rows, column.texts
-    index = 0
-    for run_end in column.runs:
-        while index < run_end:
-            first = index
-            group = Group(sheet, column.col, rows[first], 1, texts[first])
-            template = _prepare(group, rows[first], names, sheet_names, known_function)
-            index += 1
+    for block in blocks:
+        index, row = 0, block[0][0]
+        while index < len(block):
+            group = Group(sheet, col, row, 1, block[index][2].replace("\0", str(row)))
+            template = _prepare(group, row, names, sheet_names, known_function)
             if template is not None and group_rows:
-                repeated = template.repeats(rows[first] + 1, texts, index, run_end)
-                group.count += repeated
-                index += repeated
+                group.count = _repeated_rows(template, block, index, row + 1) - row
             _finish(group)
             groups.append(group)
+            row += group.count
+            while index < len(block) and row > block[index][1]:
+                index += 1
     return groups
+
+
+def _repeated_rows(template: Template, block: list[Segment], index: int, row: int) -> int:
+    """The first row from ``row`` down ``block`` (from its segment ``index``) whose formula
+    is not ``template``'s. A segment whose pattern is the template's own is taken whole;
+    others are compared row by row."""
+    own = template.row_pattern
+    for first, last, pattern in block[index:]:
+        row = max(row, first)
+        if row > last:
+            continue
+        if pattern == own:
+            row = last + 1
+            continue
+        texts = list(map(pattern.replace, repeat("\0"), map(str, range(row, last + 1))))
+        matched = template.repeats(row, texts, 0, len(texts))
+        row += matched
+        if matched < len(texts):
+            break
+    return row
 
 
 def _prepare(group: Group, row: int, names: _Names, sheet_names: dict[str, str],

@@ -11,11 +11,13 @@ import os
 from collections.abc import Collection, Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
+from itertools import pairwise, repeat
+from operator import itemgetter
 from pathlib import Path
 
 from kpi_xl.core.errors import CellProblem
 from kpi_xl.recalc import RecalcResult, recalculate
-from kpi_xl.workbook.model import BookData
+from kpi_xl.workbook.model import BookData, CellColumns
 from kpi_xl.workbook.refs import parse_range
 from kpi_xl.workbook.xlsx import XlsxEditor, read_book, workbook_lock
 
@@ -81,12 +83,23 @@ class FormulaCells(AbstractSet[tuple[int, int]]):
 
 
 class CellOverlay(Mapping[tuple[int, int], object]):
-    """``base`` with ``top`` laid over it, iterated like ``{**base, **top}``."""
+    """``base`` with ``top`` laid over it, a column at a time (both filed by column)."""
 
-    def __init__(self, base: Mapping[tuple[int, int], object],
-                 top: Mapping[tuple[int, int], object]) -> None:
+    def __init__(self, base: CellColumns[object], top: CellColumns[object]) -> None:
         self._base = base
         self._top = top
+
+    def columns(self) -> Iterator[tuple[int, dict[int, object]]]:
+        """``(column, {row: value})`` for every column holding a cell, columns ascending, the
+        rows of each ascending."""
+        cols = sorted({col for col, _ in self._base.columns()}
+                      | {col for col, _ in self._top.columns()})
+        for col in cols:
+            merged = dict(self._base.find_column(col) or {})
+            merged.update((self._top.find_column(col) or {}).items())
+            if any(a > b for a, b in pairwise(merged)):
+                merged = dict(sorted(merged.items(), key=itemgetter(0)))
+            yield col, merged
 
     def __getitem__(self, cell: tuple[int, int]) -> object:
         top = self._top
@@ -96,21 +109,15 @@ class CellOverlay(Mapping[tuple[int, int], object]):
         return cell in self._top or cell in self._base
 
     def __iter__(self) -> Iterator[tuple[int, int]]:
-        yield from self._base
-        base = self._base
-        yield from (cell for cell in self._top if cell not in base)
+        for col, merged in self.columns():
+            yield from zip(merged, repeat(col))
 
     def __len__(self) -> int:
-        base = self._base
-        return len(base) + sum(1 for cell in self._top if cell not in base)
+        return sum(len(merged) for _, merged in self.columns())
 
     def items(self) -> Iterator[tuple[tuple[int, int], object]]:  # type: ignore[override]
-        top, base = self._top, self._base
-        for cell, value in base.items():
-            yield cell, top.get(cell, value)
-        for cell, value in top.items():
-            if cell not in base:
-                yield cell, value
+        for col, merged in self.columns():
+            yield from zip(zip(merged, repeat(col)), merged.values(), strict=True)
 
     def get(self, cell: tuple[int, int], default: object = None) -> object:  # type: ignore[override]
         top = self._top

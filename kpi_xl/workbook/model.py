@@ -13,9 +13,18 @@ of formulas filled down keeps one text per run of rows (:class:`FormulaRuns`).
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Collection, Iterable, Iterator, Mapping, MutableMapping
+from collections.abc import (
+    Collection,
+    ItemsView,
+    Iterable,
+    Iterator,
+    Mapping,
+    MutableMapping,
+    ValuesView,
+)
 from dataclasses import dataclass, field
 from itertools import chain, pairwise, repeat
+from operator import itemgetter
 from typing import Generic, TypeVar
 
 Cell = tuple[int, int]
@@ -88,8 +97,36 @@ class CellColumns(MutableMapping[Cell, V], Generic[V]):
     def __len__(self) -> int:
         return sum(map(len, self._columns.values()))
 
+    def items(self) -> ItemsView[Cell, V]:
+        return _ColumnItems(self)
+
+    def values(self) -> ValuesView[V]:
+        return _ColumnValues(self)
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({dict(self.items())!r})"
+
+
+class _ColumnItems(ItemsView[Cell, V]):
+    """``items()`` of :class:`CellColumns`: each column's own items, in the keys' order."""
+
+    _mapping: CellColumns[V]
+
+    def __iter__(self) -> Iterator[tuple[Cell, V]]:
+        for col, column in self._mapping.columns():
+            items = list(column.items())
+            if any(a[0] > b[0] for a, b in pairwise(items)):
+                items.sort(key=itemgetter(0))
+            yield from (((row, col), value) for row, value in items)
+
+
+class _ColumnValues(ValuesView[V]):
+    """``values()`` of :class:`CellColumns`, in the keys' order."""
+
+    _mapping: CellColumns[V]
+
+    def __iter__(self) -> Iterator[V]:
+        return map(itemgetter(1), _ColumnItems(self._mapping))
 
 
 class FormulaRuns(MutableMapping[int, str]):
@@ -190,6 +227,9 @@ class FormulaRuns(MutableMapping[int, str]):
     def __iter__(self) -> Iterator[int]:
         return chain.from_iterable(range(start, end + 1) for start, end, _ in self.runs())
 
+    def items(self) -> ItemsView[int, str]:
+        return _FormulaItems(self)
+
     def __len__(self) -> int:
         return self._count
 
@@ -262,8 +302,25 @@ class ValueRuns(MutableMapping[int, V], Generic[V]):
         return chain.from_iterable(range(start, start + len(run))
                                    for start, run in zip(self._starts, self._runs, strict=True))
 
+    def items(self) -> ItemsView[int, V]:
+        return _RunItems(self)
+
+    def runs(self) -> Iterator[tuple[int, list[V]]]:
+        """``(first row, values)`` of every run, top down."""
+        return zip(self._starts, self._runs, strict=True)
+
     def __len__(self) -> int:
         return self._count
+
+
+class _RunItems(ItemsView[int, V]):
+    """``items()`` of :class:`ValueRuns`, a run at a time."""
+
+    _mapping: ValueRuns[V]
+
+    def __iter__(self) -> Iterator[tuple[int, V]]:
+        return chain.from_iterable(zip(range(start, start + len(run)), run, strict=True)
+                                   for start, run in self._mapping.runs())
 
 
 class ValueColumns(CellColumns[V]):
@@ -276,6 +333,15 @@ class ValueColumns(CellColumns[V]):
 
     def column(self, col: int) -> ValueRuns[V]:
         return super().column(col)  # type: ignore[return-value]
+
+
+class _FormulaItems(ItemsView[int, str]):
+    """``items()`` of :class:`FormulaRuns`, each text rendered from its run's pattern."""
+
+    _mapping: FormulaRuns
+
+    def __iter__(self) -> Iterator[tuple[int, str]]:
+        return zip(*self._mapping.rows_and_texts(), strict=True)
 
 
 def row_pattern(text: str, row: int) -> str:
