@@ -8,10 +8,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 from itertools import repeat
-from operator import is_
+from operator import is_, itemgetter
 
 import numpy as np
-import pandas as pd
 
 from kpi_xl.core import history as core
 from kpi_xl.core.cells import coordinate
@@ -88,13 +87,9 @@ def _order(row: HistoryRow) -> tuple[bool, int]:
     return key is None, key or 0
 
 
-def frame(rows: Sequence[HistoryRow]) -> pd.DataFrame:
-    return pd.DataFrame({
-        core.MONTH: [row[0] for row in rows],
-        core.AGENT: [row[1] for row in rows],
-        core.SCORE: [row[4] for row in rows],
-        core.GRADE: [row[5] for row in rows],
-    }, dtype=object)
+def history_table(rows: Sequence[HistoryRow]) -> core.History:
+    """The columns the rules read: 月份, 工号, KPI得分, 等级."""
+    return core.History(*(list(map(itemgetter(column), rows)) for column in (0, 1, 4, 5)))
 
 
 @dataclass
@@ -113,7 +108,7 @@ def apply_rules(rules: Sequence[HistoryRule], rows: Sequence[HistoryRow], month:
                 book: RuleBook) -> HistoryOutcome:
     """Run every history rule of the template over ``rows`` (this month included)."""
     outcome = HistoryOutcome()
-    data = frame(rows)
+    data = history_table(rows)
     for rule in rules:
         try:
             if rule.kind == "quarter_prize":
@@ -137,17 +132,15 @@ def apply_rules(rules: Sequence[HistoryRule], rows: Sequence[HistoryRow], month:
         except KpiError as error:
             outcome.notes.append(f"{rule.flag or rule.key}: {error}")
             continue
-        for agent, flag, basis in zip(result.index, result[core.FLAG], result[core.BASIS],
-                                      strict=True):
+        for agent, flag, basis in result:
             if isinstance(flag, KpiError):
-                outcome.errors.setdefault(str(agent), []).append(f"{rule.flag}: {flag}")
+                outcome.errors.setdefault(agent, []).append(f"{rule.flag}: {flag}")
             elif flag:
-                text = f"{flag} ({basis})" if basis else str(flag)
-                outcome.flags.setdefault(str(agent), []).append(text)
+                outcome.flags.setdefault(agent, []).append(f"{flag} ({basis})" if basis else flag)
     return outcome
 
 
-def _quarter_prize(rule: HistoryRule, data: pd.DataFrame, month: str, book: RuleBook,
+def _quarter_prize(rule: HistoryRule, data: core.History, month: str, book: RuleBook,
                    outcome: HistoryOutcome) -> dict[str, Decimal | KpiError]:
     quarter = core.quarter_due(month)
     if quarter is None:
@@ -158,7 +151,4 @@ def _quarter_prize(rule: HistoryRule, data: pd.DataFrame, month: str, book: Rule
     except ValueProblem as error:
         outcome.notes.append(f"{quarter} 季度奖无法计算, 按 0 发放: {error}")
         return {}
-    found: dict[str, Decimal | KpiError] = {}
-    for agent, amount in zip(result.index, result[core.PRIZE], strict=True):
-        found[str(agent)] = amount
-    return found
+    return dict(zip(result.agents, result.prizes, strict=True))
