@@ -149,6 +149,12 @@ class History:
         return cls(months, agents, scores, grades)
 
 
+def agent_labels(agents: Sequence[object]) -> list[object]:
+    """Each 工号 as the rules name agents in their results: text folded, a number (or a text
+    that reads as one: ``00123``) written as HR would (``123``); ``None`` for a blank."""
+    return labels_of(_cells(agents), (AGENT, "staff id")).values.tolist()
+
+
 class Flag(NamedTuple):
     """One agent's verdict: ``flag`` is ``""`` (none), the flag text, or the :class:`KpiError`
     that prevents judging the agent; ``basis`` the months that led to the flag (else ``""``)."""

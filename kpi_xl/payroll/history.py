@@ -106,9 +106,11 @@ class HistoryOutcome:
 
 def apply_rules(rules: Sequence[HistoryRule], rows: Sequence[HistoryRow], month: str,
                 book: RuleBook) -> HistoryOutcome:
-    """Run every history rule of the template over ``rows`` (this month included)."""
+    """Run every history rule of the template over ``rows`` (this month included); the
+    outcome is keyed by 工号 as the payroll writes it (:func:`~kpi_xl.payroll.grid.identity`)."""
     outcome = HistoryOutcome()
     data = history_table(rows)
+    written = _written_ids(rows)
     for rule in rules:
         try:
             if rule.kind == "quarter_prize":
@@ -132,12 +134,27 @@ def apply_rules(rules: Sequence[HistoryRule], rows: Sequence[HistoryRow], month:
         except KpiError as error:
             outcome.notes.append(f"{rule.flag or rule.key}: {error}")
             continue
-        for agent, flag, basis in result:
-            if isinstance(flag, KpiError):
-                outcome.errors.setdefault(agent, []).append(f"{rule.flag}: {flag}")
-            elif flag:
-                outcome.flags.setdefault(agent, []).append(f"{flag} ({basis})" if basis else flag)
+        for label, flag, basis in result:
+            for agent in written.get(label, (label,)):
+                if isinstance(flag, KpiError):
+                    outcome.errors.setdefault(agent, []).append(f"{rule.flag}: {flag}")
+                elif flag:
+                    outcome.flags.setdefault(agent, []).append(
+                        f"{flag} ({basis})" if basis else flag)
+    for key, amounts in outcome.amounts.items():
+        outcome.amounts[key] = {agent: amount for label, amount in amounts.items()
+                                for agent in written.get(label, (label,))}
     return outcome
+
+
+def _written_ids(rows: Sequence[HistoryRow]) -> dict[object, list[str]]:
+    """The rules' name of each agent (:func:`core.agent_labels`: ``00123`` reads as ``123``)
+    → the 工号 texts of 历史 it stands for, so that no flag or prize misses its agent."""
+    ids = list(dict.fromkeys(row[1] for row in rows if row[1] is not None))
+    written: dict[object, list[str]] = {}
+    for label, agent in zip(core.agent_labels(ids), ids, strict=True):
+        written.setdefault(label, []).append(agent)
+    return written
 
 
 def _quarter_prize(rule: HistoryRule, data: core.History, month: str, book: RuleBook,
