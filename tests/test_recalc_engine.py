@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from kpi_xl.core.errors import KpiError
-from kpi_xl.recalc.compile import Template
 from kpi_xl.recalc.engine import Engine, RecalcResult
 from kpi_xl.recalc.parser import parse
+from kpi_xl.recalc.template import Template
 from kpi_xl.workbook.model import BookData, SheetData
 
 

@@ -15,6 +15,7 @@ import time
 import zipfile
 import zlib
 from pathlib import Path
+from xml.sax.saxutils import escape as xml_escape
 
 import openpyxl
 import pytest
@@ -43,7 +44,7 @@ from kpi_xl.workbook.xlsx import (
     shift_formula,
     workbook_lock,
 )
-from kpi_xl.workbook.xlsx_read import read_sheet
+from kpi_xl.workbook.xlsx_read import read_sheet, scan_sheet
 
 REPO = Path(__file__).resolve().parents[1]
 M = f"{{{NS_MAIN}}}"
@@ -333,6 +334,27 @@ def test_shift_formula_agrees_with_translator_on_random_formulas(parts, ops, dro
     formula = f"=SUM({body})"
     expected = Translator(formula, "A1").translate_formula(row_delta=drow, col_delta=dcol)
     assert shift_formula(formula, drow, dcol) == expected
+
+
+@settings(max_examples=60, deadline=None)
+@given(parts=st.lists(_operand, min_size=1, max_size=5),
+       ops=st.lists(st.sampled_from(["+", "*", "&", ",", "-"]), min_size=4, max_size=4),
+       top=st.integers(1, 12))
+def test_a_shared_formula_filled_down_reads_as_each_cell_shifted(parts, ops, top) -> None:
+    """Excel saves a column filled down as one shared formula: the reader renders the cells
+    below the master from the master parsed once; each must be the master shifted."""
+    master = parts[0] + "".join(op + part for op, part in zip(ops, parts[1:], strict=False))
+    bottom = top + 30
+    cells = "".join(
+        f'<row r="{row}"><c r="C{row}"><f t="shared" si="0"'
+        + (f' ref="C{top}:C{bottom}">{xml_escape(master)}</f>' if row == top else "/>")
+        + f"<v>{row}</v></c></row>" for row in range(top, bottom + 1))
+    part = (f'<worksheet xmlns="{NS_MAIN}"><sheetData>{cells}</sheetData></worksheet>').encode()
+    sheet = scan_sheet([part], "S", [])
+    for row in range(top, bottom + 1):
+        expected = Translator("=" + master, f"C{top}").translate_formula(f"C{row}")
+        assert sheet.formulas[(row, 3)] == expected
+        assert sheet.cached[(row, 3)] == float(row)
 
 
 # ----------------------------------------------------------------------------- read_book

@@ -17,8 +17,11 @@ from typing import TypeVar
 
 from lxml import etree
 
-from kpi_xl.core.cells import column_index, coordinate
+from kpi_xl.core.cells import MAX_ROW, column_index, coordinate
 from kpi_xl.core.gcpause import gc_paused
+from kpi_xl.recalc.parser import parse
+from kpi_xl.recalc.template import Template
+from kpi_xl.recalc.tokenizer import FormulaSyntaxError
 
 from .model import BookData, SheetData, row_pattern
 from .ooxml import PackageMap, map_package, not_a_workbook, q, unescape_text, xml_parser
@@ -85,11 +88,17 @@ def _string_item_text(item: etree._Element) -> str:
 
 
 class _SharedFormulas:
-    """Masters of shared formulas of one sheet (``si`` → master cell and text)."""
+    """Masters of shared formulas of one sheet (``si`` → master cell and text).
+
+    A shared formula filled down (the cell below its master, in its column: what Excel saves
+    for a column filled down) is rendered from the master parsed once
+    (:class:`~kpi_xl.recalc.template.Template`); any other cell shifts the master's text.
+    """
 
     def __init__(self) -> None:
         self.masters: dict[str, tuple[int, int, str]] = {}
         self.pending: list[tuple[int, int, str]] = []
+        self._filled_down: dict[str, Template | None] = {}
 
     def resolve(self, row: int, col: int, si: str) -> str | None:
         master = self.masters.get(si)
@@ -97,7 +106,44 @@ class _SharedFormulas:
             self.pending.append((row, col, si))
             return None
         mrow, mcol, text = master
+        if col == mcol and row > mrow:
+            template = self._filled_down.get(si, _UNSEEN)
+            if template is _UNSEEN:
+                template = self._filled_down[si] = _filled_down(text, mrow)
+            if template is not None and row + max(template.offsets, default=0) <= MAX_ROW:
+                return template.render(row)[1:]
         return shift_formula(text, row - mrow, col - mcol)
+
+    def pattern(self, row: int, col: int, si: str) -> str | None:
+        """The cell's formula as a :class:`~kpi_xl.workbook.model.FormulaRuns` pattern (``=``
+        included); ``None`` while its master is still to come (the cell is then pending)."""
+        master = self.masters.get(si)
+        if master is not None and col == master[1] and row > master[0]:
+            template = self._filled_down.get(si)
+            if template is not None and template.row_pattern is not None and row <= MAX_ROW:
+                return template.row_pattern  # the same for every row below the master
+        text = self.resolve(row, col, si)
+        return None if text is None else row_pattern("=" + text, row)
+
+
+_UNSEEN = object()
+_PROBES = (1, 2, 997)
+"""Rows below its master where a filled-down template is checked against the shifted text."""
+
+
+def _filled_down(text: str, row: int) -> Template | None:
+    """The master ``text`` (at ``row``) as a template for the rows below it: ``None`` when the
+    formula parser does not follow it, or its rendering differs from the shifted text at any
+    of :data:`_PROBES` (then every cell is shifted)."""
+    try:
+        template = Template("=" + text, parse("=" + text, row))
+    except FormulaSyntaxError:
+        return None
+    for below in _PROBES:
+        if row + below + max(template.offsets, default=0) <= MAX_ROW and \
+                template.render(row + below)[1:] != shift_formula(text, below, 0):
+            return None
+    return template
 
 
 def read_sheet(data: bytes, name: str, strings: list[str], last_row: int | None = None
@@ -227,6 +273,7 @@ def _formula_text(
 _CELL_RE = re.compile(
     rb'<c r="([A-Z]{1,3})([0-9]{1,7})"(?:(?: s="[0-9]{1,5}")?(?:'
     rb"><f>([^<]+)</f>(?:<v>([^<]+)</v>)?</c>"
+    rb'|><f t="shared" si="([0-9]{1,6})"/>(?:<v>([^<]+)</v>)?</c>'
     rb'|(?: t="n")?><v>([^<]+)</v></c>'
     rb'| t="s"><v>([0-9]{1,10})</v></c>'
     rb'| t="inlineStr"><is><t(?: xml:space="preserve")?>([^<&\r_]+)</t></is></c>'
@@ -235,8 +282,9 @@ _CELL_RE = re.compile(
     re.S,
 )
 """A cell: column letters, row digits, then either one of the shapes nearly every cell has — a
-formula without attributes (its text, the number it shows), a number, a shared string's index,
-plain inline text, no value — or the rest of the cell, for :class:`_OtherCells`."""
+formula without attributes (its text, the number it shows), a cell of a shared formula (its
+``si``, the number it shows), a number, a shared string's index, plain inline text, no value —
+or the rest of the cell, for :class:`_OtherCells`."""
 _OTHER_RE = re.compile(
     rb"([^>/]*)(?:/>|>(<f>([^<]*)</f>|<f\b[^>]*>[^<]*</f>|<f\b[^>]*/>)?(?:<v>([^<]*)</v>|<v/>)?"
     rb'(?:<is><t(?: xml:space="preserve")?>([^<]*)</t></is>)?(.*?)</c>)',
@@ -386,7 +434,8 @@ class _Scanner:
         row = 0
         row_bytes = b""
         cells = _CELL_RE.findall(segment)
-        for letters, digits, formula, result, number, index, inline, rest in cells:
+        shared = self.others.shared
+        for letters, digits, formula, result, si, shown, number, index, inline, rest in cells:
             if digits != last_digits:
                 last_digits = digits
                 row = int(digits)
@@ -403,6 +452,13 @@ class _Scanner:
                 patterns[letters] = (row, raw)
                 if result:
                     cached[letters][row] = float(result)
+            elif si:
+                pattern = shared.pattern(row, _COLUMNS_BY_LETTERS[letters], si.decode())
+                if pattern is not None:
+                    formulas[letters].append(row, pattern)
+                    patterns.pop(letters, None)
+                if shown:
+                    cached[letters][row] = float(shown)
             elif number:
                 values[letters][row] = float(number)
             elif inline:
