@@ -201,7 +201,7 @@ def test_s2_grade_coefficient_times_q_by_hand(tmp_path) -> None:
     assert result.total == D("3660.00")  # 1200 + 960 + 0 + 1500
     # 明细: SH01's 客户回访 scores 20 by 完成目标值, not by the 95% tier (10): said so
     visit = next(r for r in result.detail_rows if r[0] == "SH01" and r[2] == "客户回访")
-    assert visit[3:] == [0.95, visit[4], 20]
+    assert visit[3:] == (0.95, visit[4], 20)
     assert visit[4].startswith("95% ≥ 90% → 10") and "得分按公式计算" in visit[4]
 
 

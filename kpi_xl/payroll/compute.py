@@ -20,9 +20,9 @@ import re
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from itertools import chain, compress, repeat
+from itertools import chain, compress, islice, repeat
 from operator import is_
 
 import numpy as np
@@ -53,7 +53,15 @@ from kpi_xl.payroll.grid import (
     text_of,
 )
 from kpi_xl.payroll.history import HistoryRow, apply_rules, merge, read_history
-from kpi_xl.payroll.result import ON_HOLD, TOTAL, AgentPay, PayrollResult, SheetRows
+from kpi_xl.payroll.result import (
+    ON_HOLD,
+    TOTAL,
+    AgentPay,
+    DetailItem,
+    DetailRows,
+    PayrollResult,
+    SheetRows,
+)
 from kpi_xl.payroll.rules import RULES, RuleBook
 from kpi_xl.templates.layout import (
     ASSESSMENT,
@@ -86,6 +94,8 @@ HEAD_ONLY = {PAY: HEADER_ROWS, DETAIL: HEADER_ROWS, ISSUES: HEADER_ROWS}
 """The refresh's own output sheets whose rows below the header it replaces without reading
 them: sheet → the last row :func:`compute_payroll` reads (an adapter may read no further)."""
 _NOTHING: frozenset[str] = frozenset()
+_CHUNK = 1 << 16
+"""Numbers (two per cell) of the formula cells taken into one array at a time."""
 _CELL = re.compile(r"[A-Z]+(\d+)")
 
 
@@ -120,12 +130,30 @@ class _AgentTable:
                     {key: column[index] for key, column in self.values.items()})
 
 
+@dataclass(slots=True)
+class _Pay:
+    """One agent's 工资 row while it is computed; laid out as an :class:`AgentPay`."""
+
+    row: int
+    agent: str
+    name: object
+    team: object
+    score: object
+    grade: object
+    lines: list[object]
+    deduction: object
+    net: Decimal | None
+    notes: list[str]
+    on_hold: bool = False
+    flags: list[str] = field(default_factory=list)
+
+
 class _Issues:
     def __init__(self) -> None:
-        self.rows: list[list[object]] = []
+        self.rows: list[tuple[str, str, str, str]] = []
 
     def add(self, sheet: str, cell: str, agent: str, message: str) -> None:
-        self.rows.append([sheet, cell, agent, message])
+        self.rows.append((sheet, cell, agent, message))
 
 
 def detect_template(sheets: Mapping[str, GridLike]) -> Template:
@@ -172,6 +200,41 @@ def compute_payroll(template: Template, sheets: Mapping[str, GridLike], month: s
 
     # 考核 is read once, column by column; its cells filed by column go with it
     columns, table, ambiguous = _read_assessment(template, grids.pop(ASSESSMENT), issues)
+    pays, total, history_rows = _month_pay(template, grids, columns, table, ambiguous, book,
+                                           month, formulas, issues)
+    listed_cells = {(row[0], row[1]) for row in issues.rows}
+    agent_of_row = dict(zip(table.rows, table.ids, strict=True))
+    for problem in problems:
+        if (problem.sheet, problem.cell) not in listed_cells:
+            listed_cells.add((problem.sheet, problem.cell))
+            found_row = _CELL.fullmatch(problem.cell)
+            agent_id = agent_of_row.get(int(found_row.group(1)), "") if (
+                found_row and problem.sheet == ASSESSMENT) else ""
+            issues.add(problem.sheet, problem.cell, agent_id, problem.message)
+    for issue in book.issues:
+        issues.add(RULES, issue.cell, "", issue.message)
+
+    pay_headers = (*PAY_LEAD, *template.pay_headers, *PAY_TAIL)
+    pay_rows = [*(pay.cells for pay in pays), total]
+    detail_rows = _detail(template, table, book)
+    overview = _overview(template, grids.get(OVERVIEW, Sheet()), pays)
+    writes = tuple(
+        SheetRows(sheet, _first_row(grids.get(sheet, Sheet()), headers[0]), len(headers), data)
+        for sheet, headers, data in (
+            (PAY, pay_headers, pay_rows), (DETAIL, DETAIL_HEADERS, detail_rows),
+            (HISTORY, HISTORY_HEADERS, history_rows), (ISSUES, ISSUE_HEADERS, issues.rows)))
+    return PayrollResult(template.id, month, pay_headers,
+                         tuple(line.money for line in template.pay_lines), pays, pay_rows,
+                         detail_rows, history_rows, issues.rows, overview, writes)
+
+
+def _month_pay(template: Template, grids: Mapping[str, Sheet], columns: dict[str, int],
+               table: _AgentTable, ambiguous: Mapping[int, set[str]], book: RuleBook,
+               month: str, formulas: Mapping[str, Collection[Cell]] | None, issues: _Issues
+               ) -> tuple[list[AgentPay], tuple[object, ...], list[HistoryRow]]:
+    """Check the agent rows, pay them and run the history rules: each agent's 工资 row, the
+    合计 row and the rows of 历史 (what is worked out per agent on the way goes on return,
+    before 明细 is made)."""
     roster = _roster(grids, issues)
     bad_bases = _roster_problems(template, grids.get(ROSTER, Sheet()), issues) if roster else set()
 
@@ -180,9 +243,8 @@ def compute_payroll(template: Template, sheets: Mapping[str, GridLike], month: s
     reasons, bad = _check_rows(template, table, columns, counts, roster, bad_bases, ambiguous,
                                cells, issues)
     held = _pool_holds(template, table, bad, reasons)
-    listed = set(table.ids)
     for agent, cell in (roster or {}).items():
-        if agent not in listed:
+        if agent not in counts:
             issues.add(ROSTER, cell, agent,
                        f"工号 {agent} 在员工表, 但考核表没有 (not in 考核 this month)")
 
@@ -190,10 +252,10 @@ def compute_payroll(template: Template, sheets: Mapping[str, GridLike], month: s
     agents = _agent_pays(template, table, reasons, held)
 
     # this month's history rows come from scores and grades, before pay (history pay lines)
-    unique = [a for a in agents if counts[a.agent] == 1]
     current: list[HistoryRow] = [
-        (month, a.agent, a.name, a.team, a.score, a.grade, None) for a in unique
-        if isinstance(a.score, float) and isinstance(a.grade, str) and not is_error(a.grade)]
+        (month, a.agent, a.name, a.team, a.score, a.grade, None) for a in agents
+        if counts[a.agent] == 1 and isinstance(a.score, float) and isinstance(a.grade, str)
+        and not is_error(a.grade)]
     recorded, unreadable_months = read_history(grids.get(HISTORY, Sheet()))
     merged = merge(recorded, month, current)
     outcome = apply_rules(template.history_rules, merged, month, book)
@@ -217,33 +279,10 @@ def compute_payroll(template: Template, sheets: Mapping[str, GridLike], month: s
             agent.notes.extend(flags)
             agent.flags.extend(flag.split(" ")[0] for flag in flags)
 
-    nets = {a.agent: a.net for a in unique}
-    history_rows = [[*row[:6], nets.get(str(row[1])) if row[0] == month else row[6]]
+    nets = {a.agent: a.net for a in agents if counts[a.agent] == 1}
+    history_rows = [(*row[:6], nets.get(str(row[1]))) if row[0] == month else row
                     for row in merged]
-    listed_cells = {(row[0], row[1]) for row in issues.rows}
-    agent_of_row = dict(zip(table.rows, table.ids, strict=True))
-    for problem in problems:
-        if (problem.sheet, problem.cell) not in listed_cells:
-            listed_cells.add((problem.sheet, problem.cell))
-            found_row = _CELL.fullmatch(problem.cell)
-            agent_id = agent_of_row.get(int(found_row.group(1)), "") if (
-                found_row and problem.sheet == ASSESSMENT) else ""
-            issues.add(problem.sheet, problem.cell, agent_id, problem.message)
-    for issue in book.issues:
-        issues.add(RULES, issue.cell, "", issue.message)
-
-    pay_headers = (*PAY_LEAD, *template.pay_headers, *PAY_TAIL)
-    pay_rows = [_pay_row(a) for a in agents] + [_total_row(template, agents)]
-    detail_rows = _detail(template, table, book)
-    overview = _overview(template, grids.get(OVERVIEW, Sheet()), agents)
-    writes = tuple(
-        SheetRows(sheet, _first_row(grids.get(sheet, Sheet()), headers[0]), len(headers), data)
-        for sheet, headers, data in (
-            (PAY, pay_headers, pay_rows), (DETAIL, DETAIL_HEADERS, detail_rows),
-            (HISTORY, HISTORY_HEADERS, history_rows), (ISSUES, ISSUE_HEADERS, issues.rows)))
-    return PayrollResult(template.id, month, pay_headers,
-                         tuple(line.money for line in template.pay_lines), agents, pay_rows,
-                         detail_rows, history_rows, issues.rows, overview, writes)
+    return _laid_out(agents), _total_row(template, agents), history_rows
 
 
 # ---------------------------------------------------------------------------------- reading
@@ -468,11 +507,13 @@ def _rows_without_formulas(calcs: Sequence[Calc], table: _AgentTable, columns: d
         return set()
     rows = np.array(table.rows)
     bottom, right = int(rows.max()), max(wanted)
-    found = np.fromiter(chain.from_iterable(cells), dtype=np.int64).reshape(-1, 2)
-    found = found[(found[:, 0] >= 1) & (found[:, 0] <= bottom)
-                  & (found[:, 1] >= 1) & (found[:, 1] <= right)]
     has_formula = np.zeros((bottom + 1, right + 1), dtype=bool)
-    has_formula[found[:, 0], found[:, 1]] = True
+    numbers = chain.from_iterable(cells)  # row, column, row, column …, a chunk at a time
+    while (found := np.fromiter(islice(numbers, _CHUNK), dtype=np.int64)).size:
+        found = found.reshape(-1, 2)
+        found = found[(found[:, 0] >= 1) & (found[:, 0] <= bottom)
+                      & (found[:, 1] >= 1) & (found[:, 1] <= right)]
+        has_formula[found[:, 0], found[:, 1]] = True
     missing = ~has_formula[np.ix_(rows, wanted)]
     return set(np.flatnonzero(missing.any(axis=1)).tolist())
 
@@ -596,25 +637,33 @@ def _score(value: object) -> object:
     return number if kind == Kind.NUMBER else (None if is_blank(value) else value)
 
 
-def _scores(values: Sequence[object]) -> list[object]:
-    """:func:`_score` of each cell (a finite float is its own score)."""
+def _scores(values: Sequence[object]) -> Sequence[object]:
+    """:func:`_score` of each cell (a finite float is its own score; ``values`` themselves when
+    every cell is one)."""
     _, plain = float_cells(values)
+    others = np.flatnonzero(~plain).tolist()
+    if not others:
+        return values
     scores = list(values)
-    for index in np.flatnonzero(~plain).tolist():
+    for index in others:
         scores[index] = _score(values[index])
     return scores
 
 
-def _shown(values: Sequence[object]) -> list[object]:
-    """The cells with each error value as its code (``#N/A``)."""
+def _shown(values: Sequence[object]) -> Sequence[object]:
+    """The cells with each error value as its code (``#N/A``; ``values`` themselves when none
+    is an error)."""
+    errors = error_cells(values)
+    if not errors:
+        return values
     shown = list(values)
-    for index in error_cells(values):
+    for index in errors:
         shown[index] = error_code(values[index])
     return shown
 
 
 def _agent_pays(template: Template, table: _AgentTable, reasons: list[list[str]],
-                held: Mapping[int, set[str]]) -> list[AgentPay]:
+                held: Mapping[int, set[str]]) -> list[_Pay]:
     """Each agent's 工资 row before the history lines and the wage law; what cannot be paid
     is added to the agent's ``reasons``."""
     scores, grades = _scores(table.column("score")), _shown(table.column("grade"))
@@ -626,7 +675,7 @@ def _agent_pays(template: Template, table: _AgentTable, reasons: list[list[str]]
     deductions = _deductions(table.column(template.loss_key), reasons)
     per_agent = [list(values) for values in zip(*lines, strict=True)] if lines else [
         [] for _ in table.rows]
-    return [AgentPay(row, agent, name, team, score, grade, values, deduction, None, why)
+    return [_Pay(row, agent, name, team, score, grade, values, deduction, None, why)
             for row, agent, name, team, score, grade, values, deduction, why in zip(
                 table.rows, table.ids, table.column("name"), table.column("team"), scores,
                 grades, per_agent, deductions, reasons, strict=True)]
@@ -684,22 +733,26 @@ def _deduction(loss: object, reasons: list[str]) -> object:
     return error_code(loss) if is_error(loss) else loss
 
 
-def _history_lines(template: Template, agents: list[AgentPay],
+def _history_lines(template: Template, agents: list[_Pay],
                    amounts: Mapping[str, Mapping[str, Decimal | KpiError]]) -> None:
+    """Fill the history pay lines: the rule's amount, 0.00 (one object) for agents it left out."""
+    nothing = to_money(Decimal("0.00"))
     for index, line in enumerate(template.pay_lines):
         if not line.history:
             continue
         found = amounts.get(line.source, {})
         for agent in agents:
-            amount = found.get(agent.agent, Decimal("0.00"))
-            if isinstance(amount, KpiError):
+            amount = found.get(agent.agent)
+            if amount is None:
+                agent.lines[index] = nothing
+            elif isinstance(amount, KpiError):
                 agent.lines[index] = amount.code
                 agent.notes.append(f"{line.header}无法计算")
             else:
                 agent.lines[index] = to_money(amount)
 
 
-def _settle(template: Template, agents: list[AgentPay], minimum: object) -> None:
+def _settle(template: Template, agents: list[_Pay], minimum: object) -> None:
     """Gross = Σ money lines; the wage law on the loss deduction; 待核 rows get no 应发工资."""
     money = [line.money for line in template.pay_lines]
     payable = [a for a in agents if not a.notes]
@@ -735,12 +788,17 @@ def _settle(template: Template, agents: list[AgentPay], minimum: object) -> None
             agent.notes.append(f"{FLAG_MINIMUM_WAGE} (应发 {total} < 最低工资 {minimum})")
 
 
-def _pay_row(agent: AgentPay) -> list[object]:
-    return [agent.agent, agent.name, agent.team, agent.score, agent.grade, *agent.lines,
-            agent.deduction, agent.net, "; ".join(agent.notes) or None]
+def _laid_out(agents: list[_Pay]) -> list[AgentPay]:
+    """Each agent's 工资 row as written, with its flags (one text per distinct flag)."""
+    flags: dict[str, str] = {}
+    return [AgentPay(agent.row, (agent.agent, agent.name, agent.team, agent.score, agent.grade,
+                                 *agent.lines, agent.deduction, agent.net,
+                                 "; ".join(agent.notes) or None),
+                     agent.on_hold, tuple(map(flags.setdefault, agent.flags, agent.flags)))
+            for agent in agents]
 
 
-def _total_row(template: Template, agents: list[AgentPay]) -> list[object]:
+def _total_row(template: Template, agents: list[_Pay]) -> tuple[object, ...]:
     def column_sum(values: Iterable[object]) -> Decimal:
         return sum((v for v in values if isinstance(v, Decimal)), Decimal("0.00"))
 
@@ -751,41 +809,57 @@ def _total_row(template: Template, agents: list[AgentPay]) -> list[object]:
              for line, values in zip(template.pay_lines, per_line, strict=True)]
     held = sum(a.on_hold for a in agents)
     note = f"{ON_HOLD} {held} 人未计入合计" if held else None
-    return [TOTAL, f"{len(agents)}人", None, None, None, *lines,
+    return (TOTAL, f"{len(agents)}人", None, None, None, *lines,
             column_sum(a.deduction for a in paid),
-            column_sum(a.net for a in agents), note]
+            column_sum(a.net for a in agents), note)
 
 
 # ---------------------------------------------------------------------------------- 明细
 
 
-def _detail(template: Template, table: _AgentTable, book: RuleBook) -> list[list[object]]:
+def _detail(template: Template, table: _AgentTable, book: RuleBook) -> DetailRows:
     """Per agent and scored item: the value the rule reads, the tier matched, the points."""
-    names = table.column("name")
-    per_item = []
+    items: list[DetailItem] = []
     for item in template.items:
         rule, _ = book.item_rule(item)
         cells = table.column(item.value)
         points = _scores(table.column(f"pt_{item.key}"))
         if rule is None:
             text = f"按公式计算: {item.definition}" if item.definition else "按公式计算"
-            texts: list[object] = [text] * len(table)
+            texts: Sequence[object] = [text] * len(table)
         else:
             texts = _explained(rule, item, cells, points)
-        per_item.append(zip(table.ids, names, repeat(item.name, len(table)), _shown(cells),
-                            texts, points, strict=True))
-    return list(map(list, chain.from_iterable(zip(*per_item, strict=True))))
+        items.append((item.name, _shown(cells), texts, points))
+    return DetailRows(table.ids, table.column("name"), items)
 
 
 def _explained(rule: Rule, item: Item, cells: Sequence[object], points: Sequence[object]
                ) -> list[object]:
-    """Per cell, the tier the rule matched; noted where the points column disagrees with the
-    rule (its formula computes them another way)."""
-    column = read_column(cells)
-    texts = explain(rule, column).values.tolist()
-    for index in _disagreements(evaluate(rule, column), points):
+    """Per cell, the tier the rule matched (one text object per distinct text, shared by its
+    cells); noted where the points column disagrees with the rule (its formula computes them
+    another way)."""
+    distinct, where = _distinct(cells)
+    column = read_column(distinct)
+    texts = explain(rule, column).values[where].tolist()
+    results = evaluate(rule, column)
+    for index in _disagreements(Column(results.values[where], results.errors[where]), points):
         texts[index] = f"{texts[index]}; 得分按公式计算 ({item.definition})"
-    return texts
+    once: dict[object, object] = {}
+    return list(map(once.setdefault, texts, texts))
+
+
+def _distinct(cells: Sequence[object]) -> tuple[list[object], np.ndarray]:
+    """The cells with each finite float once (equal to the bit: ``-0.0`` is not ``0.0``) and
+    every other cell as it is, and where each cell is among them."""
+    numbers, plain = float_cells(cells)
+    floats, others = np.flatnonzero(plain), np.flatnonzero(~plain)
+    _, first, inverse = np.unique(numbers[floats].view(np.int64), return_index=True,
+                                  return_inverse=True)
+    where = np.empty(len(cells), dtype=np.intp)
+    where[floats] = inverse
+    where[others] = np.arange(len(first), len(first) + len(others))
+    picked = np.concatenate([floats[first], others]).tolist()
+    return list(map(cells.__getitem__, picked)), where
 
 
 def _disagreements(results: Column, points: Sequence[object]) -> list[int]:

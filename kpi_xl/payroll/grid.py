@@ -6,18 +6,20 @@ error text such as ``"#N/A"`` (xlwings). Labels are found by their text, never b
 position, so HR may move a block on 规则 without breaking the refresh.
 
 A :class:`Sheet` reads the adapter's cells where they are (a read-only mapping, a dict or a 2-D
-list): one pass files them by column, so a column of the agent table is read with one lookup
-per cell.
+list): one pass files them by column, rows and values in two lists, so a column of the agent
+table is read as one slice; an adapter that holds its cells by column (:class:`ColumnCells`)
+hands over each column whole.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import cached_property
 from itertools import islice
+from typing import Protocol, runtime_checkable
 
 from kpi_xl.core.errors import EXCEL_ERROR_CODES, KpiError
 from kpi_xl.core.values import fold
@@ -26,9 +28,20 @@ Cell = tuple[int, int]
 Grid = dict[Cell, object]
 GridLike = Mapping[Cell, object] | Sequence[Sequence[object]] | None
 
+
+@runtime_checkable
+class ColumnCells(Protocol):
+    """A grid that also hands out its cells a column at a time (the headless workbook's)."""
+
+    def columns(self) -> Iterable[tuple[int, Mapping[int, object]]]:
+        """``(column, {row: value})`` for every column holding a cell."""
+        ...
+
+
 HEADER_ROWS = 30
 """A header is looked for in the top rows only."""
-_NO_CELLS: dict[int, object] = {}
+_Column = tuple[list[int], list[object]]
+_NO_CELLS: _Column = ([], [])
 
 
 class Sheet:
@@ -44,32 +57,54 @@ class Sheet:
         self._within = within
 
     @cached_property
-    def _by_column(self) -> dict[int, dict[int, object]]:
-        """Column → row → value."""
-        columns: defaultdict[int, dict[int, object]] = defaultdict(dict)
-        for (row, col), value in _cells(self._data, self._within):
-            columns[col][row] = value
-        return dict(columns)
+    def _by_column(self) -> dict[int, _Column]:
+        """Column → its rows (ascending) and their values, as two lists: a dict per column
+        would cost three times as much (a sheet of 100,000 agents holds millions of cells)."""
+        filed: dict[int, _Column] = {}
+        same_rows: dict[tuple[int, int, int], list[int]] = {}
+        for col, rows, values in _columns(self._data, self._within):
+            if rows != sorted(rows):
+                order = sorted(range(len(rows)), key=rows.__getitem__)
+                rows = [rows[index] for index in order]
+                values = [values[index] for index in order]
+            shared = same_rows.setdefault((rows[0], rows[-1], len(rows)), rows)
+            filed[col] = (shared if shared == rows else rows, values)  # one list for equal rows
+        return filed
 
     @cached_property
     def rows(self) -> list[int]:
         """The rows holding a cell, top to bottom."""
-        return sorted(set().union(*self._by_column.values()))
+        return sorted(set().union(*(rows for rows, _ in self._by_column.values())))
 
     @cached_property
     def columns(self) -> list[int]:
         """The columns holding a cell, left to right."""
         return sorted(self._by_column)
 
+    def _value(self, row: int, col: int) -> object:
+        """The value filed at ``(row, col)``, blank or not; ``None`` when absent."""
+        column = self._by_column.get(col)
+        if column is None:
+            return None
+        rows, values = column
+        index = bisect_left(rows, row)
+        return values[index] if index < len(rows) and rows[index] == row else None
+
     def get(self, cell: Cell) -> object:
         """The value of a cell; ``None`` when it is blank or absent."""
-        row, col = cell
-        value = self._by_column.get(col, _NO_CELLS).get(row)
+        value = self._value(*cell)
         return None if is_blank(value) else value
 
     def column(self, col: int, rows: Iterable[int]) -> list[object]:
         """The values of column ``col`` on ``rows``, ``None`` where blank."""
-        values = list(map(self._by_column.get(col, _NO_CELLS).get, rows))
+        wanted = rows if isinstance(rows, list) else list(rows)
+        filed_rows, filed_values = self._by_column.get(col, _NO_CELLS)
+        start = bisect_left(filed_rows, wanted[0]) if wanted else 0
+        end = start + len(wanted)
+        if filed_rows[start:end] == wanted:  # the rows asked are a run of the column's
+            values = filed_values[start:end]
+        else:
+            values = list(map(dict(zip(filed_rows, filed_values, strict=True)).get, wanted))
         if not any(issubclass(kind, str) for kind in set(map(type, values))):
             return values
         blanks = {value for value in set(values) if isinstance(value, str) and not value.strip()}
@@ -90,7 +125,7 @@ class Sheet:
         rows = self.rows if within is None else self.rows[:bisect_right(self.rows, within)]
         for row in rows:
             for col in self.columns:
-                value = self._by_column[col].get(row)
+                value = self._value(row, col)
                 if isinstance(value, str) and text_of(value) == wanted:
                     yield row, col
 
@@ -119,6 +154,30 @@ class Sheet:
             return None, None
         right = (cell[0], cell[1] + 1)
         return right, self.get(right)
+
+
+def _columns(data: GridLike, within: int | None
+             ) -> Iterator[tuple[int, list[int], list[object]]]:
+    """Each column holding a cell: its number, its rows and their values (only the top
+    ``within`` rows when given); an adapter that holds its cells by column hands them over as
+    they are, any other is read cell by cell."""
+    if isinstance(data, ColumnCells):
+        for col, cells in data.columns():
+            if within is None:
+                rows, values = list(cells), list(cells.values())
+            else:
+                rows = [row for row in cells if row <= within]
+                values = list(map(cells.__getitem__, rows))
+            if rows:
+                yield col, rows, values
+        return
+    rows_of: defaultdict[int, list[int]] = defaultdict(list)
+    values_of: defaultdict[int, list[object]] = defaultdict(list)
+    for (row, col), value in _cells(data, within):
+        rows_of[col].append(row)
+        values_of[col].append(value)
+    for col, rows in rows_of.items():
+        yield col, rows, values_of[col]
 
 
 def _cells(data: GridLike, within: int | None) -> Iterable[tuple[Cell, object]]:

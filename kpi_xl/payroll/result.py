@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import chain, repeat
+from typing import overload
 
 from kpi_xl.core.errors import KpiError
 from kpi_xl.payroll.grid import Cell
+from kpi_xl.templates.layout import PAY_LEAD, PAY_TAIL
 
 ON_HOLD = "待核"
 TOTAL = "合计"
@@ -22,26 +26,96 @@ class SheetRows:
     sheet: str
     first_row: int
     width: int
-    rows: list[list[object]]
+    rows: Sequence[Sequence[object]]
 
 
-@dataclass
+DetailItem = tuple[str, Sequence[object], Sequence[object], Sequence[object]]
+"""One scored item of 明细: its name, and per agent the cell read, the tier text and the points."""
+
+
+class DetailRows(Sequence[tuple[object, ...]]):
+    """The rows of 明细 (工号, 姓名, 考核项目, 数值, 档位, 得分): per agent one row per scored item,
+    made when read from the item columns, so that 100,000 agents × 8 items keep 8 columns, not
+    800,000 rows."""
+
+    def __init__(self, ids: Sequence[object], names: Sequence[object],
+                 items: Sequence[DetailItem]) -> None:
+        self._ids = ids
+        self._names = names
+        self._items = items
+
+    def __len__(self) -> int:
+        return len(self._ids) * len(self._items)
+
+    @overload
+    def __getitem__(self, index: int) -> tuple[object, ...]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[tuple[object, ...]]: ...
+
+    def __getitem__(self, index: int | slice) -> tuple[object, ...] | list[tuple[object, ...]]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        size = len(self)
+        if not -size <= index < size:
+            raise IndexError("明细 row index out of range")
+        agent, item = divmod(index % size, len(self._items))
+        name, cells, texts, points = self._items[item]
+        return self._ids[agent], self._names[agent], name, cells[agent], texts[agent], points[agent]
+
+    def __iter__(self) -> Iterator[tuple[object, ...]]:
+        size = len(self._ids)
+        per_item = [zip(self._ids, self._names, repeat(name, size), cells, texts, points,
+                        strict=True) for name, cells, texts, points in self._items]
+        return chain.from_iterable(zip(*per_item, strict=True))
+
+
+@dataclass(frozen=True, slots=True)
 class AgentPay:
-    """One agent's 工资 row, before it is laid out."""
+    """One agent's 工资 row as written (``cells``: 工号 … 备注, the row of ``pay_rows`` itself)
+    and what the summaries count."""
 
     row: int
     """The agent's row on 考核."""
-    agent: str
-    name: object
-    team: object
-    score: object
-    grade: object
-    lines: list[object]
-    deduction: object
-    net: Decimal | None
-    notes: list[str] = field(default_factory=list)
-    on_hold: bool = False
-    flags: list[str] = field(default_factory=list)
+    cells: tuple[object, ...]
+    on_hold: bool
+    flags: tuple[str, ...]
+    """淘汰预警, 淘汰, 晋升, 扣款超20%, 低于最低工资, 待核 …"""
+
+    @property
+    def agent(self) -> str:
+        return str(self.cells[0])
+
+    @property
+    def name(self) -> object:
+        return self.cells[1]
+
+    @property
+    def team(self) -> object:
+        return self.cells[2]
+
+    @property
+    def score(self) -> object:
+        return self.cells[3]
+
+    @property
+    def grade(self) -> object:
+        return self.cells[4]
+
+    @property
+    def lines(self) -> tuple[object, ...]:
+        """The pay lines, in the template's order."""
+        return self.cells[len(PAY_LEAD):-len(PAY_TAIL)]
+
+    @property
+    def deduction(self) -> object:
+        return self.cells[-3]  # the row ends with PAY_TAIL: 扣款, 应发工资, 备注
+
+    @property
+    def net(self) -> Decimal | None:
+        """应发工资 (``None`` when 待核)."""
+        net = self.cells[-2]
+        return net if isinstance(net, Decimal) else None
 
 
 @dataclass
@@ -53,10 +127,10 @@ class PayrollResult:
     pay_headers: tuple[str, ...]
     money_lines: tuple[bool, ...]
     agents: list[AgentPay]
-    pay_rows: list[list[object]]
-    detail_rows: list[list[object]]
-    history_rows: list[list[object]]
-    issue_rows: list[list[object]]
+    pay_rows: list[tuple[object, ...]]
+    detail_rows: DetailRows
+    history_rows: list[tuple[object, ...]]
+    issue_rows: list[tuple[str, str, str, str]]
     overview: dict[Cell, object]
     writes: tuple[SheetRows, ...]
     skipped: list[str] = field(default_factory=list)
