@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import math
 import zipfile
+from collections.abc import Callable, Iterator, Mapping
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml import etree
 
+from kpi_xl.core.errors import KpiError
 from kpi_xl.workbook import sheetstream, xlsx_read
 from kpi_xl.workbook.ooxml import NS_MAIN
 from kpi_xl.workbook.xlsx import Formula, XlsxEditor, read_book
@@ -164,3 +170,152 @@ def test_no_worker_thread_outlives_a_part_given_up_half_way(tmp_path: Path) -> N
         with pytest.raises(sheetstream.NotStreamable) as editing:
             sheetstream.set_cached(sheetstream.member_chunks(zf, "sheet.xml"), cached, "s")
         assert workers() == [], editing.value
+
+
+# ------------------------------------------------------------------- a row or a column at once
+def _outcome(edit: Callable[[], object]) -> object:
+    """What an edit gives: its bytes, or its error's type and message."""
+    try:
+        result = edit()
+    except Exception as exc:  # compared, not handled
+        return type(exc).__name__, str(exc)
+    if isinstance(result, tuple):
+        return result[0].to_bytes(), *result[1:]
+    return result.to_bytes()  # type: ignore[attr-defined]
+
+
+def _formula_rows(count: int) -> bytes:
+    """``count`` rows with inputs in A and C, formulas in B and D, an array formula down E and
+    text in F."""
+    rows = ['<row r="1"><c r="A1" t="inlineStr"><is><t>h</t></is></c></row>']
+    for r in range(2, count + 2):
+        e = (f'<c r="E2"><f t="array" ref="E2:E{count + 1}">A2:A{count + 1}*3</f></c>'
+             if r == 2 else f'<c r="E{r}" s="4"/>')
+        rows.append(f'<row r="{r}" spans="1:6"><c r="A{r}"><v>{r}</v></c>'
+                    f'<c r="B{r}" s="3"><f>A{r}*2</f></c><c r="C{r}" s="2"/>'
+                    f'<c r="D{r}"><f>B{r}+C{r}</f><v>1</v></c>{e}<c r="F{r}" t="inlineStr">'
+                    f"<is><t>x</t></is></c></row>")
+    return _sheet("".join(rows))
+
+
+_ODD_CELLS = {  # name: (a cell as _formula_rows writes it, another way to write it)
+    "t": ('<c r="B5" s="3"><f>A5*2</f></c>', '<c r="B5" s="3" t="str"><f>A5</f><v>old</v></c>'),
+    "shared": ('<c r="B6" s="3"><f>A6*2</f></c>', '<c r="B6"><f t="shared" si="0"/></c>'),
+    "attribute": ('<c r="B9" s="3">', '<c r="B9" s="3" cm="1">'),
+    "missing": ('<c r="B12" s="3"><f>A12*2</f></c>', ""),
+    "input": ('<c r="B13" s="3"><f>A13*2</f></c>', '<c r="B13" s="3"><v>7</v></c>'),
+    "twice": ('<c r="B14" s="3"><f>A14*2</f></c>',
+              '<c r="B14"><f>A14</f></c><c r="B14" s="3"><f>A14*2</f></c>'),
+    "more": ("<f>B15+C15</f><v>1</v>", "<f>B15+C15</f><extLst/><v>1</v>"),
+    "range cell": ('<c r="E16" s="4"/>', '<c r="E16" s="4"><extLst/><v>1</v></c>'),
+}
+
+
+class _Columns(Mapping[tuple[int, int], object]):
+    """Cells that also hand out their columns (rows not in order), as a recalc's results do."""
+
+    def __init__(self, cells: dict[tuple[int, int], object]) -> None:
+        self._cells = cells
+
+    def columns(self) -> Iterator[tuple[int, Mapping[int, object]]]:
+        for col in sorted({col for _, col in self._cells}):
+            yield col, {row: value for (row, c), value in reversed(self._cells.items())
+                        if c == col}
+
+    def __getitem__(self, cell: tuple[int, int]) -> object:
+        return self._cells[cell]
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        return iter(self._cells)
+
+    def __len__(self) -> int:
+        return len(self._cells)
+
+
+@pytest.mark.parametrize("odd", [None, *_ODD_CELLS])
+@pytest.mark.parametrize(("chunk", "cols"), [(1 << 22, (2, 4, 5)), (700, (2, 4, 5)),
+                                             (1 << 22, (2, 4))])
+def test_rows_matched_at_once_are_cached_as_cell_by_cell(
+        odd: str | None, chunk: int, cols: tuple[int, ...],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows whose cells are plain are filled a column at a time; each other row (an odd cell, a
+    missing one, an input cell where a formula should be) cell by cell, with the same bytes or
+    the same error."""
+    xml = _formula_rows(40)
+    if odd is not None:
+        plain, other = _ODD_CELLS[odd]
+        xml = xml.replace(plain.encode(), other.encode())
+    kinds = [1.5, 0.0, -0.0, 1e16, float("nan"), math.inf, "text <&>", "#N/A", True, None,
+             KpiError("错", "error", code="#DIV/0!")]
+    values: dict[tuple[int, int], object] = {}
+    for col in cols:  # D gets numbers only (finite ones unless E is filled too)
+        for r in range(2, 42):
+            values[(r, col)] = (kinds[(r * col) % len(kinds)] if col != 4 else
+                                math.inf if r == 17 and 5 in cols else -0.0 if r == 3 else r / 8)
+    monkeypatch.setattr(sheetstream, "CHUNK", chunk)
+
+    def cached(cells: Mapping[tuple[int, int], object]) -> object:
+        return _outcome(lambda: sheetstream.set_cached([xml], cells, "s"))
+
+    fast = cached(values)
+    assert cached(_Columns(values)) == fast
+    assert cached(dict(sorted(values.items()))) == fast  # row by row
+    monkeypatch.setattr(sheetstream, "_FAST_ROWS", 10**9)
+    assert cached(values) == fast
+    if odd is None:
+        again = sheetstream.set_cached([fast], values, "s").to_bytes()  # type: ignore[list-item]
+        assert again == fast and b"<v>1.5</v>" in again
+
+
+def test_a_matched_row_without_its_formula_raises_as_cell_by_cell(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    xml = _formula_rows(30).replace(b'ref="E2:E31"', b'ref="E2:E19"')
+    values = {(r, 5): 1.0 for r in range(2, 32)}
+    fast = _outcome(lambda: sheetstream.set_cached([xml], values, "s"))
+    monkeypatch.setattr(sheetstream, "_FAST_ROWS", 10**9)
+    assert _outcome(lambda: sheetstream.set_cached([xml], values, "s")) == fast
+    assert fast == ("KeyError", "'s!E20 is not a formula cell; use set_cells for input cells'")
+
+
+_TEXTS = st.text(st.sampled_from("ab中 \t\n\r&<>_x0041\x01\ufffe{}%"), max_size=6)
+_VALUES = st.one_of(st.none(), _TEXTS, st.floats(allow_infinity=False),
+                    st.decimals(allow_nan=False, allow_infinity=False, places=2))
+
+
+@given(st.integers(1, 4).flatmap(lambda width: st.lists(
+    st.lists(_VALUES, min_size=width, max_size=width), min_size=1, max_size=30)))
+@settings(max_examples=150, deadline=None)
+def test_rows_made_a_column_at_a_time_equal_cell_by_cell(rows: list[list[object]]) -> None:
+    layout = sheetstream._RowLayout(7, 2, {3: "5"}, b' ht="20"')
+    cells = sheetstream._column_cells(rows, layout)
+    assert cells is not None
+    assert sheetstream._joined_rows(cells, 7, layout.row_attrs) == \
+        sheetstream._row_by_row(rows, 7, layout)[0]
+
+
+@pytest.mark.parametrize("rows", [
+    [["a", 1.0], ["b", 2.0, "wider"], [None, None]],  # a row longer than the first
+    [[None, 1.0], ["b", 2.0]],  # the first row starts blank
+    [[None, 1.0], [None, 2.0]],  # the first column blank
+    [["a", None], ["b", float("nan")]],  # the last column blank
+    [["a", 1.0], [float("nan"), None]],  # the last row blank
+    [["a", -0.0], ["b", Decimal("-0")]],
+    [["a", 1.0]] * 5000 + [["b", math.inf]],  # an error after a whole batch
+    [["a", Decimal("1.5")], ["b", Decimal("sNaN")], ["c", object()]],
+    [["a", Formula("=B1*2", 3.0), True, 4]],
+])
+def test_rows_written_at_once_equal_rows_written_one_by_one(
+        rows: list[list[object]], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The used range read off the first and last rows, and rows made a column at a time, give
+    what working the range out over every row and writing row by row give, errors too."""
+    xml = _sheet('<row r="1" ht="30"/><row r="2" ht="20"><c r="A2"/></row>',
+                 head='<dimension ref="A1"/>')
+
+    def replaced() -> object:
+        return _outcome(lambda: sheetstream.replace_rows(
+            [xml], rows, first_row=2, first_col=1, keep_rows=1, styles=None))
+
+    fast = replaced()
+    monkeypatch.setattr(sheetstream, "_edge_extent", lambda *_: None)
+    monkeypatch.setattr(sheetstream, "_column_cells", lambda *_: None)
+    assert replaced() == fast
