@@ -202,6 +202,7 @@ def compute_payroll(template: Template, sheets: Mapping[str, GridLike], month: s
     columns, table, ambiguous = _read_assessment(template, grids.pop(ASSESSMENT), issues)
     pays, total, history_rows = _month_pay(template, grids, columns, table, ambiguous, book,
                                            month, formulas, issues)
+    detail_rows = _detail(template, table, book)  # before 规则's issues go to 异常: it adds some
     listed_cells = {(row[0], row[1]) for row in issues.rows}
     agent_of_row = dict(zip(table.rows, table.ids, strict=True))
     for problem in problems:
@@ -216,7 +217,6 @@ def compute_payroll(template: Template, sheets: Mapping[str, GridLike], month: s
 
     pay_headers = (*PAY_LEAD, *template.pay_headers, *PAY_TAIL)
     pay_rows = [*(pay.cells for pay in pays), total]
-    detail_rows = _detail(template, table, book)
     overview = _overview(template, grids.get(OVERVIEW, Sheet()), pays)
     writes = tuple(
         SheetRows(sheet, _first_row(grids.get(sheet, Sheet()), headers[0]), len(headers), data)
