@@ -508,12 +508,18 @@ def _rows_without_formulas(calcs: Sequence[Calc], table: _AgentTable, columns: d
     rows = np.array(table.rows)
     bottom, right = int(rows.max()), max(wanted)
     has_formula = np.zeros((bottom + 1, right + 1), dtype=bool)
-    numbers = chain.from_iterable(cells)  # row, column, row, column …, a chunk at a time
-    while (found := np.fromiter(islice(numbers, _CHUNK), dtype=np.int64)).size:
-        found = found.reshape(-1, 2)
-        found = found[(found[:, 0] >= 1) & (found[:, 0] <= bottom)
-                      & (found[:, 1] >= 1) & (found[:, 1] <= right)]
-        has_formula[found[:, 0], found[:, 1]] = True
+    spans = getattr(cells, "spans", None)  # the headless reader's runs of formula rows
+    if spans is not None:
+        for col, first, last in spans():
+            if 1 <= col <= right:
+                has_formula[max(first, 1):min(last, bottom) + 1, col] = True
+    else:
+        numbers = chain.from_iterable(cells)  # row, column, row, column …, a chunk at a time
+        while (found := np.fromiter(islice(numbers, _CHUNK), dtype=np.int64)).size:
+            found = found.reshape(-1, 2)
+            found = found[(found[:, 0] >= 1) & (found[:, 0] <= bottom)
+                          & (found[:, 1] >= 1) & (found[:, 1] <= right)]
+            has_formula[found[:, 0], found[:, 1]] = True
     missing = ~has_formula[np.ix_(rows, wanted)]
     return set(np.flatnonzero(missing.any(axis=1)).tolist())
 

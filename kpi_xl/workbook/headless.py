@@ -11,13 +11,13 @@ import os
 from collections.abc import Collection, Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from itertools import pairwise, repeat
+from itertools import repeat
 from operator import itemgetter
 from pathlib import Path
 
 from kpi_xl.core.errors import CellProblem
 from kpi_xl.recalc import RecalcResult, recalculate
-from kpi_xl.workbook.model import BookData, CellColumns
+from kpi_xl.workbook.model import BookData, CellColumns, Formulas
 from kpi_xl.workbook.refs import parse_range
 from kpi_xl.workbook.xlsx import XlsxEditor, read_book, workbook_lock
 
@@ -53,10 +53,19 @@ class FormulaCells(AbstractSet[tuple[int, int]]):
     """The cells holding a formula: the keys of ``formulas`` and the cells of ``ranges`` (the
     ranges of array formulas, as ``(top, left, bottom, right)``), without copying them."""
 
-    def __init__(self, formulas: Mapping[tuple[int, int], str],
-                 ranges: list[tuple[int, int, int, int]]) -> None:
+    def __init__(self, formulas: Formulas, ranges: list[tuple[int, int, int, int]]) -> None:
         self._formulas = formulas
         self._ranges = ranges
+
+    def spans(self) -> Iterator[tuple[int, int, int]]:
+        """``(column, first row, last row)``: runs of rows holding a formula, down a column
+        (an array formula's range may overlap a formula cell)."""
+        for col, _ in self._formulas.columns():
+            for first, last, _ in self._formulas.column(col).runs():
+                yield col, first, last
+        for top, left, bottom, right in self._ranges:
+            for col in range(left, right + 1):
+                yield col, top, bottom
 
     def __contains__(self, cell: object) -> bool:
         if cell in self._formulas:
@@ -97,7 +106,7 @@ class CellOverlay(Mapping[tuple[int, int], object]):
         for col in cols:
             merged = dict(self._base.find_column(col) or {})
             merged.update((self._top.find_column(col) or {}).items())
-            if any(a > b for a, b in pairwise(merged)):
+            if list(merged) != sorted(merged):
                 merged = dict(sorted(merged.items(), key=itemgetter(0)))
             yield col, merged
 

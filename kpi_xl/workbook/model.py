@@ -23,7 +23,7 @@ from collections.abc import (
     ValuesView,
 )
 from dataclasses import dataclass, field
-from itertools import chain, pairwise, repeat
+from itertools import chain, repeat
 from operator import itemgetter
 from typing import Generic, TypeVar
 
@@ -89,10 +89,7 @@ class CellColumns(MutableMapping[Cell, V], Generic[V]):
 
     def __iter__(self) -> Iterator[Cell]:
         for col, column in self.columns():
-            rows = list(column)
-            if any(a > b for a, b in pairwise(rows)):
-                rows.sort()
-            yield from zip(rows, [col] * len(rows), strict=True)
+            yield from zip(sorted(column), repeat(col))
 
     def __len__(self) -> int:
         return sum(map(len, self._columns.values()))
@@ -114,10 +111,9 @@ class _ColumnItems(ItemsView[Cell, V]):
 
     def __iter__(self) -> Iterator[tuple[Cell, V]]:
         for col, column in self._mapping.columns():
-            items = list(column.items())
-            if any(a[0] > b[0] for a, b in pairwise(items)):
-                items.sort(key=itemgetter(0))
-            yield from (((row, col), value) for row, value in items)
+            items = sorted(column.items(), key=itemgetter(0))  # in order already: one pass
+            yield from zip(zip(map(itemgetter(0), items), repeat(col)),
+                           map(itemgetter(1), items), strict=True)
 
 
 class _ColumnValues(ValuesView[V]):
