@@ -140,7 +140,10 @@ class FormulaRuns(MutableMapping[int, str]):
         self._count = 0
 
     def append(self, row: int, pattern: str) -> None:
-        """File the cell at ``row`` below every row held so far, by its :func:`row_pattern`."""
+        """File the cell at ``row`` by a pattern of its text: the text with NUL where the row's
+        number goes (:func:`row_pattern` puts it wherever that number appears; a shared
+        formula's template only where the formula depends on its row). A row below every row
+        held joins the last run when its pattern is the run's."""
         ends = self._ends
         if ends and row <= ends[-1]:
             self[row] = pattern.replace("\0", str(row))

@@ -419,7 +419,7 @@ class _Scanner:
         self.values = _ByLetters(sheet.values.column)
         self.cached = _ByLetters(sheet.cached.column)
         self.formulas = _ByLetters(sheet.formulas.column)
-        self.patterns: dict[bytes, tuple[int, bytes]] = {}
+        self.patterns: dict[bytes, tuple[int, bytes | None]] = {}
         """Per column letters: the row and raw pattern of the column's last formula."""
 
     def scan(self, segment: bytes) -> int:
