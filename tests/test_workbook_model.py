@@ -24,6 +24,13 @@ OPERATIONS = st.lists(st.tuples(st.sampled_from(["set", "run", "delete"]), ROWS,
                                 st.integers(min_value=1, max_value=6)), max_size=60)
 
 
+def assert_reads_as(runs: FormulaRuns | ValueRuns, expected: dict) -> None:
+    """``runs`` holds what the dict ``expected`` holds, rows in order."""
+    assert list(runs.items()) == sorted(expected.items())
+    assert len(runs) == len(expected)
+    assert list(runs) == sorted(expected)
+
+
 def formula_text(row: int, kind: int) -> str:
     """Formula texts of the shapes a column holds: relative rows, a row number that is also
     a constant or an absolute reference, none at all."""
@@ -47,9 +54,7 @@ def test_formula_runs_read_and_write_like_a_dict(operations: list[tuple[str, int
         elif row in expected:
             del runs[row]
             del expected[row]
-        assert list(runs.items()) == sorted(expected.items())
-        assert len(runs) == len(expected)
-        assert list(runs) == sorted(expected)
+        assert_reads_as(runs, expected)
 
 
 def test_a_filled_down_column_is_one_run_whatever_its_absolute_rows() -> None:
@@ -77,9 +82,7 @@ def test_value_runs_read_and_write_like_a_dict(operations: list[tuple[str, int, 
         elif row in expected:
             del runs[row]
             del expected[row]
-        assert list(runs.items()) == sorted(expected.items())
-        assert len(runs) == len(expected)
-        assert list(runs) == sorted(expected)
+        assert_reads_as(runs, expected)
 
 
 @given(st.dictionaries(st.tuples(ROWS, ROWS), st.floats(allow_nan=False)))

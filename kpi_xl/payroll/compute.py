@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -647,25 +647,24 @@ def _scores(values: Sequence[object]) -> Sequence[object]:
     """:func:`_score` of each cell (a finite float is its own score; ``values`` themselves when
     every cell is one)."""
     _, plain = float_cells(values)
-    others = np.flatnonzero(~plain).tolist()
-    if not others:
-        return values
-    scores = list(values)
-    for index in others:
-        scores[index] = _score(values[index])
-    return scores
+    return _replaced(values, np.flatnonzero(~plain).tolist(), _score)
 
 
 def _shown(values: Sequence[object]) -> Sequence[object]:
     """The cells with each error value as its code (``#N/A``; ``values`` themselves when none
     is an error)."""
-    errors = error_cells(values)
-    if not errors:
+    return _replaced(values, error_cells(values), error_code)
+
+
+def _replaced(values: Sequence[object], indexes: Sequence[int],
+              convert: Callable[[object], object]) -> Sequence[object]:
+    """``values`` with the cells at ``indexes`` converted (``values`` itself when none is)."""
+    if not indexes:
         return values
-    shown = list(values)
-    for index in errors:
-        shown[index] = error_code(values[index])
-    return shown
+    out = list(values)
+    for index in indexes:
+        out[index] = convert(values[index])
+    return out
 
 
 def _agent_pays(template: Template, table: _AgentTable, reasons: list[list[str]],
