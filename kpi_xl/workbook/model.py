@@ -257,6 +257,15 @@ class ValueRuns(MutableMapping[int, V], Generic[V]):
             self._runs.append(list(values))
         self._count += len(values)
 
+    def append(self, row: int, value: V) -> None:
+        """File ``row`` (usually right below the last row held: one list append)."""
+        starts, runs = self._starts, self._runs
+        if starts and row == starts[-1] + len(runs[-1]):
+            runs[-1].append(value)
+            self._count += 1
+        else:
+            self[row] = value
+
     def _find(self, row: int) -> int:
         index = bisect_right(self._starts, row) - 1
         return index if index >= 0 and row - self._starts[index] < len(self._runs[index]) else -1
@@ -384,8 +393,9 @@ class SheetData:
     name: str
     values: CellColumns[object] = field(default_factory=CellColumns)
     formulas: Formulas = field(default_factory=Formulas)
-    cached: CellColumns[object] = field(default_factory=CellColumns)
-    """The values the file stored for formula cells (only where it stored one)."""
+    cached: ValueColumns[object] = field(default_factory=ValueColumns)
+    """The values the file stored for formula cells (only where it stored one; a column of
+    them is one list per run of rows, as the recalc's results)."""
     array_formulas: dict[Cell, str] = field(default_factory=dict)
     """Top-left cell of a legacy array (CSE) formula → the range it fills, e.g. ``"X5:X40"``."""
     read_to: int | None = None
@@ -397,8 +407,8 @@ class SheetData:
             self.values = CellColumns(self.values)
         if not isinstance(self.formulas, Formulas):
             self.formulas = Formulas(self.formulas)
-        if not isinstance(self.cached, CellColumns):
-            self.cached = CellColumns(self.cached)
+        if not isinstance(self.cached, ValueColumns):
+            self.cached = ValueColumns(self.cached)
 
     @property
     def max_row(self) -> int:

@@ -451,14 +451,14 @@ class _Scanner:
                     runs.append(row, _pattern(formula, raw, row))
                 patterns[letters] = (row, raw)
                 if result:
-                    cached[letters][row] = float(result)
+                    cached[letters].append(row, float(result))
             elif si:
                 pattern = shared.pattern(row, _COLUMNS_BY_LETTERS[letters], si.decode())
                 if pattern is not None:
                     formulas[letters].append(row, pattern)
                     patterns.pop(letters, None)
                 if shown:
-                    cached[letters][row] = float(shown)
+                    cached[letters].append(row, float(shown))
             elif number:
                 values[letters][row] = float(number)
             elif inline:
