@@ -70,6 +70,13 @@ class DetailRows(Sequence[tuple[object, ...]]):
         return chain.from_iterable(zip(*per_item, strict=True))
 
 
+def _pay_cell(header: str) -> property:
+    """The cell of a 工资 row under ``header`` (one of ``PAY_LEAD`` or ``PAY_TAIL``)."""
+    index = (PAY_LEAD.index(header) if header in PAY_LEAD
+             else PAY_TAIL.index(header) - len(PAY_TAIL))
+    return property(lambda pay: pay.cells[index], doc=f"{header} as written on 工资.")
+
+
 @dataclass(frozen=True, slots=True)
 class AgentPay:
     """One agent's 工资 row as written (``cells``: 工号 … 备注, the row of ``pay_rows`` itself)
@@ -82,25 +89,15 @@ class AgentPay:
     flags: tuple[str, ...]
     """淘汰预警, 淘汰, 晋升, 扣款超20%, 低于最低工资, 待核 …"""
 
+    name = _pay_cell("姓名")
+    team = _pay_cell("团队")
+    score = _pay_cell("KPI得分")
+    grade = _pay_cell("等级")
+    deduction = _pay_cell("扣款")
+
     @property
     def agent(self) -> str:
-        return str(self.cells[0])
-
-    @property
-    def name(self) -> object:
-        return self.cells[1]
-
-    @property
-    def team(self) -> object:
-        return self.cells[2]
-
-    @property
-    def score(self) -> object:
-        return self.cells[3]
-
-    @property
-    def grade(self) -> object:
-        return self.cells[4]
+        return str(self.cells[PAY_LEAD.index("工号")])
 
     @property
     def lines(self) -> tuple[object, ...]:
@@ -108,13 +105,9 @@ class AgentPay:
         return self.cells[len(PAY_LEAD):-len(PAY_TAIL)]
 
     @property
-    def deduction(self) -> object:
-        return self.cells[-3]  # the row ends with PAY_TAIL: 扣款, 应发工资, 备注
-
-    @property
     def net(self) -> Decimal | None:
         """应发工资 (``None`` when 待核)."""
-        net = self.cells[-2]
+        net = self.cells[PAY_TAIL.index("应发工资") - len(PAY_TAIL)]
         return net if isinstance(net, Decimal) else None
 
 
