@@ -4,10 +4,12 @@ without Excel. Each subcommand translates arguments and prints; the work is else
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
+from pathlib import Path
 
 from kpi_xl import __version__, functions
 from kpi_xl.core.errors import KpiError
@@ -28,11 +30,14 @@ def run_function(name: str, raw_arguments: Sequence[str]) -> int:
         known = ", ".join(sorted(functions.FUNCTIONS))
         print(f"未知函数 {name} (unknown function); 可用: {known}", file=sys.stderr)
         return 2
+    arguments = [_read_argument(a) for a in raw_arguments]
     try:
-        grid = implementation(*(_read_argument(a) for a in raw_arguments))
-    except TypeError as error:
-        print(f"参数个数不对 (wrong number of arguments): {error}", file=sys.stderr)
+        inspect.signature(implementation).bind(*arguments)
+    except TypeError:
+        print(f"{name.upper()} 的参数个数不对, 应为 {_parameters(implementation)}; 收到 "
+              f"{len(arguments)} 个 (wrong number of arguments)", file=sys.stderr)
         return 2
+    grid = implementation(*arguments)
     errors = [cell for cell in grid.ravel() if isinstance(cell, KpiError)]
     cells = [[_json_cell(cell) for cell in row] for row in grid.tolist()]
     result = cells[0][0] if grid.shape == (1, 1) else cells
@@ -42,12 +47,33 @@ def run_function(name: str, raw_arguments: Sequence[str]) -> int:
     return 1 if errors else 0
 
 
+def _parameters(function: Callable[..., object]) -> str:
+    """``value, rule[, floor]``: the parameters, optional ones in brackets."""
+    required, optional = [], []
+    for parameter in inspect.signature(function).parameters.values():
+        if parameter.kind is parameter.VAR_POSITIONAL:
+            optional.append(f"{parameter.name}…")
+        elif parameter.default is parameter.empty:
+            required.append(parameter.name)
+        else:
+            optional.append(parameter.name)
+    text = ", ".join(required)
+    return text + "".join(f"[, {name}]" for name in optional)
+
+
 def _json_cell(cell: object) -> object:
     if isinstance(cell, KpiError):
         return cell.code
     if isinstance(cell, float) and cell.is_integer():
         return int(cell)
     return cell
+
+
+def _count(text: str) -> int:
+    """An argparse type: a whole number ≥ 0."""
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"应为 0 或正整数, 收到 {text!r} (a whole number ≥ 0)")
+    return int(text)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,14 +85,16 @@ def build_parser() -> argparse.ArgumentParser:
     fn.add_argument("arguments", nargs="*", help="参数: JSON (数字, [[...]] 区域) 或文字")
 
     new = commands.add_parser("new", help="由模板新建月度工作簿 (a month workbook from a template)")
-    new.add_argument("template", help="模板编号, 如 taobao-cs")
+    new.add_argument("template", help=f"模板编号: {', '.join(_template_ids())}")
     new.add_argument("out", help="输出文件 .xlsx")
     new.add_argument("--month", default=None, help="考核月份 YYYY-MM (默认: 本月)")
     new.add_argument("--sample", action="store_true", help="填入示例数据 (sample data)")
-    new.add_argument("--history", type=int, default=0, help="示例历史月数 (with --sample)")
-    new.add_argument("--agents", type=int, default=None, help="示例人数 (with --sample)")
+    new.add_argument("--history", type=_count, default=0, help="示例历史月数 (with --sample)")
+    new.add_argument("--agents", type=_count, default=None, help="示例人数 (with --sample)")
     new.add_argument("--no-lite", action="store_true",
                      help="不写入 xlwings Lite 代码 (leave the Lite code out)")
+    new.add_argument("--force", action="store_true",
+                     help="覆盖已有文件, 旧文件留作 .bak (overwrite, keeping a .bak)")
 
     recalc = commands.add_parser("recalc", help="离线重算并保存 (compute every formula, save)")
     recalc.add_argument("book", help="工作簿 .xlsx/.xlsm")
@@ -99,25 +127,54 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _new(arguments: argparse.Namespace) -> int:
-    from kpi_xl.templates import TEMPLATES, new_month
+def _template_ids() -> list[str]:
+    from kpi_xl.templates import TEMPLATES
 
-    if arguments.template not in TEMPLATES:
-        print(f"未知模板 {arguments.template} (unknown template); 可用: {', '.join(TEMPLATES)}",
-              file=sys.stderr)
+    return list(TEMPLATES)
+
+
+def _new(arguments: argparse.Namespace) -> int:
+    from kpi_xl.core.history import month_number, month_text
+    from kpi_xl.templates import new_month
+    from kpi_xl.workbook.atomic import backup_path, check_not_open_in_excel
+
+    if arguments.template not in _template_ids():
+        print(f"未知模板 {arguments.template} (unknown template); 可用: "
+              f"{', '.join(_template_ids())}", file=sys.stderr)
         return 2
-    month = arguments.month or date.today().strftime("%Y-%m")
-    path = new_month(arguments.template, arguments.out, month=month, sample=arguments.sample,
+    if not arguments.sample and (arguments.history or arguments.agents is not None):
+        raise KpiError("--history 和 --agents 只用于示例数据: 请同时使用 --sample",
+                       "--history and --agents need --sample")
+    out = Path(arguments.out)
+    check_not_open_in_excel(out)
+    if out.exists() and not arguments.force:
+        raise KpiError(f"{out} 已存在, 未写入: 要覆盖请加 --force (旧文件会留作 .bak)",
+                       f"{out} exists, nothing written; pass --force to overwrite it")
+    if out.exists():
+        out.replace(backup_path(out))
+    month = month_text(month_number(arguments.month or date.today().strftime("%Y-%m")))
+    path = new_month(arguments.template, out, month=month, sample=arguments.sample,
                      history_months=arguments.history, agents=arguments.agents,
                      lite=not arguments.no_lite)
     print(f"已创建 {path} ({arguments.template}, {month})")
     return 0
 
 
+def _workbook(path: str) -> str:
+    """``path``, once it is known to be an .xlsx/.xlsm file (not missing, a folder, an .xls)."""
+    from kpi_xl.workbook.ooxml import check_workbook_file
+
+    check_workbook_file(path)
+    return path
+
+
 def _recalc(arguments: argparse.Namespace) -> int:
     from kpi_xl.workbook.headless import problem_lines, recalc_file
 
-    result = recalc_file(arguments.book, arguments.out)
+    if arguments.out is not None and not Path(arguments.out).resolve().parent.is_dir():
+        raise KpiError(f"--out 的文件夹不存在: {Path(arguments.out).parent}",
+                       f"the folder of --out does not exist: {Path(arguments.out).parent}")
+    result = recalc_file(_workbook(arguments.book), arguments.out)
     lines = problem_lines(result)
     for line in lines:
         print(line, file=sys.stderr)
@@ -130,7 +187,7 @@ def _recalc(arguments: argparse.Namespace) -> int:
 def _lite_embed(arguments: argparse.Namespace) -> int:
     from kpi_xl.lite import embed_lite
 
-    path = embed_lite(arguments.book, lite_names=arguments.lite_names)
+    path = embed_lite(_workbook(arguments.book), lite_names=arguments.lite_names)
     print(f"已写入 xlwings Lite 代码: {path}")
     return 0
 
@@ -138,12 +195,12 @@ def _lite_embed(arguments: argparse.Namespace) -> int:
 def _refresh(arguments: argparse.Namespace) -> int:
     from kpi_xl.workbook.refresh import refresh_file
 
-    result = refresh_file(arguments.book, arguments.month)
+    result = refresh_file(_workbook(arguments.book), arguments.month)
     if arguments.json:
         print(result.to_json())
     else:
         print(f"已刷新 {arguments.book}: {result.month}, {len(result.agents)} 人, "
-              f"应发工资合计 {result.total} 元 (refreshed)")
+              f"应发工资合计 {result.total:,} 元 (refreshed)")
     for sheet, cell, agent, message in result.issue_rows:
         if not cell and not agent:  # a whole sheet is missing, a rule cannot run …
             print(f"{sheet}: {message}", file=sys.stderr)
@@ -167,7 +224,8 @@ def _demo(arguments: argparse.Namespace) -> int:
 def _import(arguments: argparse.Namespace) -> int:
     from kpi_xl.importer import import_export
 
-    report = import_export(arguments.book, arguments.export, dry_run=arguments.dry_run)
+    report = import_export(_workbook(arguments.book), arguments.export,
+                           dry_run=arguments.dry_run)
     print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) if arguments.json
           else "\n".join(report.lines()))
     return report.exit_code
@@ -181,8 +239,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "import": _import, "demo": _demo}
     try:
         return handlers[arguments.command](arguments)
-    except (KpiError, ValueError, OSError) as error:
+    except (KpiError, ValueError) as error:
         print(str(error), file=sys.stderr)
+        return 1
+    except OSError as error:
+        where = f" {error.filename}" if error.filename else ""
+        print(f"无法读写{where}: {error.strerror or error} (file error)", file=sys.stderr)
         return 1
 
 

@@ -22,11 +22,12 @@ import json
 import os
 import re
 import sys
-import tempfile
 import uuid
 import zipfile
 from pathlib import Path
 from xml.sax.saxutils import escape
+
+from kpi_xl.workbook.atomic import atomic_write, workbook_lock
 
 PACKAGE = "kpi_xl"
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -521,7 +522,8 @@ def embed_lite(
 ) -> Path:
     """Write main.py and requirements.txt (default: generated from this package) into the
     workbook at ``path`` for xlwings Lite. Other zip entries keep their content, order,
-    timestamps and compression; the file is replaced atomically.
+    timestamps and compression; the file is replaced atomically, the previous one kept as
+    ``.bak``, and refused while Excel has it open.
 
     ``lite_names=True`` also spells every kpi_xl function call in the sheets' formulas the way
     Excel stores Office.js functions (``_xldudf_KPI_TIER(``); ``False`` turns them back into
@@ -529,15 +531,9 @@ def embed_lite(
     holding such a call change.
     """
     target = Path(path)
-    data = embed_bytes(target.read_bytes(), main_py, requirements, lite_names)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with workbook_lock(target):
+        data = embed_bytes(target.read_bytes(), main_py, requirements, lite_names)
+        atomic_write(target, lambda stream: stream.write(data))
     return target
 
 

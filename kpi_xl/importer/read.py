@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kpi_xl.core.errors import KpiError
+from kpi_xl.workbook.ooxml import LEGACY_XLS_MAGIC
 
 __all__ = ["ExportFormatError", "ExportSheet", "read_export"]
 
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _EXCEL_TEXT = re.compile(r'^="(.*)"$', re.DOTALL)
 
 
@@ -73,7 +73,7 @@ def read_export(path: str | os.PathLike[str]) -> ExportFile:
         ) from None
     if data.startswith(b"PK"):
         return ExportFile(path, "xlsx", _read_xlsx(path, data))
-    if data.startswith(_OLE_MAGIC):
+    if data.startswith(LEGACY_XLS_MAGIC):
         raise ExportFormatError(
             f"{path.name} 是旧版 .xls 文件, 请在 Excel 中另存为 .xlsx 或 CSV 后再导入",
             f"{path.name} is a legacy .xls file; save it as .xlsx or CSV first",

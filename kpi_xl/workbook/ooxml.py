@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import posixpath
 import re
 import zipfile
 from dataclasses import dataclass
+from pathlib import Path
 
 from lxml import etree
 
@@ -27,6 +29,31 @@ XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 
 class WorkbookFormatError(KpiError):
     """The file is not an .xlsx/.xlsm package this module can read or edit."""
+
+
+LEGACY_XLS_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+"""How an OLE compound file (a legacy .xls, Excel 97–2003) starts."""
+
+
+def check_workbook_file(path: str | os.PathLike[str]) -> None:
+    """Raise :class:`WorkbookFormatError`, in words HR can act on, when ``path`` is missing,
+    a folder, a legacy .xls or not a zip at all; an .xlsx/.xlsm passes (its parts are read
+    later)."""
+    path = Path(path)
+    if path.is_dir():
+        raise WorkbookFormatError(f"{path} 是文件夹, 不是工作簿",
+                                  f"{path} is a folder, not a workbook")
+    try:
+        with path.open("rb") as stream:
+            start = stream.read(len(LEGACY_XLS_MAGIC))
+    except FileNotFoundError:
+        raise WorkbookFormatError(f"找不到工作簿 {path}", f"workbook not found: {path}") from None
+    if start.startswith(LEGACY_XLS_MAGIC):
+        raise WorkbookFormatError(
+            f"{path.name} 是旧版 .xls 文件, 请在 Excel 中另存为 .xlsx 后再用",
+            f"{path.name} is a legacy .xls file; save it as .xlsx first")
+    if not start.startswith(b"PK"):
+        raise not_a_workbook(path.name, ValueError("not a zip file"))
 
 
 def not_a_workbook(name: str, exc: Exception) -> WorkbookFormatError:
