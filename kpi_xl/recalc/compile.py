@@ -18,12 +18,14 @@ from kpi_xl.recalc.parser import (
     ArrayLiteral,
     Binary,
     Call,
+    Intersect,
     Literal,
     Missing,
     Name,
     Node,
     Percent,
     Ref,
+    TopLeft,
     Unary,
     parse,
 )
@@ -83,8 +85,12 @@ def parse_range(text: str) -> tuple[int, int, int, int]:
 
 
 def build_groups(book: BookData, known_function: Callable[[str], bool],
-                 group_rows: bool = True) -> list[Group]:
-    """All formula cells of ``book`` as checked groups (``group_rows=False``: one per cell)."""
+                 group_rows: bool = True, *, intersect: bool = False) -> list[Group]:
+    """All formula cells of ``book`` as checked groups (``group_rows=False``: one per cell).
+
+    ``intersect``: plain (non-array) formulas are legacy single-cell formulas, as an xlsx
+    stores them, computed with :func:`implicit_intersection`; otherwise a single plain formula
+    that returns an array spills, as one typed in Excel 365 does."""
     names = _Names(book)
     sheet_names = {name.casefold(): name for name in book.sheets}
     groups: list[Group] = []
@@ -109,7 +115,7 @@ def build_groups(book: BookData, known_function: Callable[[str], bool],
             groups.append(group)
         for col, blocks in _formula_columns(sheet.formulas, covered):
             groups.extend(_column_groups(sheet.name, col, blocks, names, sheet_names,
-                                         known_function, group_rows))
+                                         known_function, group_rows, intersect))
     return groups
 
 
@@ -142,7 +148,7 @@ def _formula_columns(formulas: Formulas, covered: list[tuple[int, int, int, int]
 
 def _column_groups(sheet: str, col: int, blocks: list[list[Segment]], names: _Names,
                    sheet_names: dict[str, str], known_function: Callable[[str], bool],
-                   group_rows: bool) -> list[Group]:
+                   group_rows: bool, intersect: bool) -> list[Group]:
     """A column's formulas as groups: each run of rows whose formulas are one R1C1 formula."""
     groups = []
     for block in blocks:
@@ -152,7 +158,7 @@ def _column_groups(sheet: str, col: int, blocks: list[list[Segment]], names: _Na
             template = _prepare(group, row, names, sheet_names, known_function)
             if template is not None and group_rows:
                 group.count = _repeated_rows(template, block, index, row + 1) - row
-            _finish(group)
+            _finish(group, intersect)
             groups.append(group)
             row += group.count
             while index < len(block) and row > block[index][1]:
@@ -233,7 +239,9 @@ def sheets_in_use(groups: list[Group]) -> set[str]:
 def _walk_refs(node: Node) -> Iterator[Ref]:
     if isinstance(node, Ref):
         yield node
-    elif isinstance(node, Unary | Percent):
+    elif isinstance(node, Intersect):
+        yield node.ref
+    elif isinstance(node, Unary | Percent | TopLeft):
         yield from _walk_refs(node.operand)
     elif isinstance(node, Binary):
         yield from _walk_refs(node.left)
@@ -299,10 +307,18 @@ def _rect(ref: Ref, first_row: int, last_row: int) -> Rect:
     return ref.sheet, max(1, min(ends)), max(ends), ref.col1, ref.col2
 
 
-def _finish(group: Group) -> None:
-    """Decide row-by-row evaluation, list references, estimate a spill."""
+def _finish(group: Group, intersect: bool = False) -> None:
+    """Decide row-by-row evaluation, list references, estimate a spill (``intersect``: none,
+    the formula computes one value by implicit intersection instead)."""
     if group.ast is None or group.problem is not None:
         return
+    if intersect:
+        group.problem = legacy_problem(group.ast)
+        if group.problem is not None:
+            return
+        height, width = static_extent(group.ast)
+        if height * width > 1:
+            group.ast = implicit_intersection(group.ast)
     refs = list(_dependency_refs(group.ast))
     if group.count > 1:
         for ref in refs:
@@ -317,6 +333,83 @@ def _finish(group: Group) -> None:
         if height * width > 1:
             group.spill = (group.row0, group.col, min(group.row0 + height - 1, MAX_ROW),
                            group.col + width - 1)
+
+
+def implicit_intersection(node: Node) -> Node:
+    """``node`` as legacy Excel computes it in a plain (non-array) formula: one value.
+
+    Excel's rules (support.microsoft.com, "Implicit intersection operator: @"): a range where
+    one value is expected gives its cell on the formula's row or column (#VALUE! when there is
+    none); an array gives its top-left value. Down the formula's value — operators and the
+    element-wise functions (IF, ROUND …) — each multi-cell reference is intersected and each
+    array literal or function call that may return an array (KPI_ functions: Excel passes them
+    their ranges whole, then shows the top-left of the result; ROW/COLUMN of a range) gives
+    its top-left value. Arguments of other functions (SUM, SUMPRODUCT, lookups, KPI_ …) are
+    left as they are: those functions take ranges (:func:`legacy_problem` lists a formula
+    whose arguments compute on a range)."""
+    if isinstance(node, Ref):
+        single = not node.whole_column and node.width == 1 and node.rel1 == node.rel2 and \
+            node.row1 == node.row2
+        return node if single else Intersect(node)
+    if isinstance(node, ArrayLiteral):
+        return node if len(node.rows) * len(node.rows[0]) == 1 else TopLeft(node)
+    if isinstance(node, Unary | Percent):
+        return replace(node, operand=implicit_intersection(node.operand))
+    if isinstance(node, Binary):
+        return replace(node, left=implicit_intersection(node.left),
+                       right=implicit_intersection(node.right))
+    if isinstance(node, Call):
+        if node.name in ELEMENTWISE:
+            return replace(node, args=tuple(map(implicit_intersection, node.args)))
+        height, width = static_extent(node)
+        return TopLeft(node) if height * width > 1 else node
+    return node
+
+
+ARRAY_PARAMETERS: dict[str, frozenset[int] | None] = {
+    "SUMPRODUCT": None, "LOOKUP": frozenset({1, 2}), "INDEX": frozenset({0}),
+}
+"""Arguments (by position; ``None``: all) that legacy Excel computes as arrays even in a plain
+formula (``SUMPRODUCT((A1:A9>0)*B1:B9)``). Elsewhere an operator over a range in an argument
+is reduced to one value by implicit intersection (``SUM(A1:A3*B1:B3)`` typed in row 2 is
+``A2*B2``)."""
+
+
+def legacy_problem(node: Node, arrays: bool = False) -> str | None:
+    """Why a plain formula cannot be computed as legacy Excel computes it: an argument of a
+    function (SUM, MATCH, KPI_ …) that computes on a range (``SUM(A1:A3*2)``, where Excel
+    reduces ``A1:A3*2`` to one value first, in ways this engine does not decide); ``None``
+    when there is none. ``arrays``: inside an argument Excel computes as an array."""
+    if isinstance(node, Unary | Percent):
+        return legacy_problem(node.operand, arrays)
+    if isinstance(node, Binary):
+        return legacy_problem(node.left, arrays) or legacy_problem(node.right, arrays)
+    if not isinstance(node, Call):
+        return None
+    elementwise = node.name in ELEMENTWISE
+    positions = ARRAY_PARAMETERS.get(node.name, frozenset())
+    for index, arg in enumerate(node.args):
+        inner = arrays or positions is None or index in positions
+        if not inner and not elementwise and _computes_on_a_range(arg):
+            return (f"普通公式 (非数组公式) 中 {node.name} 的参数是对区域的运算 (如 A1:A9*2), "
+                    f"Excel 会先按隐式交集只取其中一个值, 这里无法确定; 请在 Excel 中改为数组"
+                    f"公式, 或直接引用区域 (in a plain, non-array formula an argument of "
+                    f"{node.name} computes on a range, like A1:A9*2: Excel first reduces it to "
+                    f"one value by implicit intersection, which cannot be determined here; "
+                    f"make it an array formula in Excel, or pass the range itself)")
+        problem = legacy_problem(arg, inner)
+        if problem is not None:
+            return problem
+    return None
+
+
+def _computes_on_a_range(node: Node) -> bool:
+    """An operator or element-wise function over a value that may hold several cells."""
+    if not isinstance(node, Unary | Percent | Binary) and not (
+            isinstance(node, Call) and node.name in ELEMENTWISE):
+        return False
+    height, width = static_extent(node)
+    return height * width > 1
 
 
 def finish_array_group(group: Group) -> None:

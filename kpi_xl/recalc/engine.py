@@ -29,6 +29,11 @@ from kpi_xl.recalc.store import SheetStore
 from kpi_xl.workbook.model import BookData, ValueColumns
 
 CIRCULAR = "循环引用 (circular reference)"
+PLAIN_ARRAY = ("普通公式 (非数组公式) 的结果有多个值, "
+               "Excel 只显示按隐式交集选出的一个, 无法确定是哪一个; "
+               "请在 Excel 中改为数组公式 (a plain, non-array formula returns several values; "
+               "Excel shows the one implicit intersection picks, which cannot be determined "
+               "here; enter it as an array formula in Excel)")
 CHUNK_ELEMENTS = 2_000_000
 """Rows evaluated at once are limited so that per-row arrays stay below this many elements."""
 
@@ -45,9 +50,16 @@ class RecalcResult:
 
 
 def recalculate(book: BookData, functions: Mapping[str, Callable] | None = None,
-                rowwise: frozenset[str] | None = None) -> RecalcResult:
+                rowwise: frozenset[str] | None = None, *,
+                implicit_intersection: bool = False) -> RecalcResult:
     """Compute every formula cell of ``book``; KPI_ functions come from ``functions``
-    (default: ``kpi_xl.functions.FUNCTIONS`` / ``ROWWISE``)."""
+    (default: ``kpi_xl.functions.FUNCTIONS`` / ``ROWWISE``).
+
+    ``implicit_intersection``: the plain (non-array) formulas are legacy single-cell formulas,
+    as an xlsx file stores them (Excel 365 saves a dynamic-array formula as an array formula):
+    each gives one value, in its own cell, by Excel's implicit intersection, and one whose
+    value stays an array is listed as not computable. Otherwise a single plain formula whose
+    result is an array spills from its cell, as one typed in Excel 365 does."""
     if functions is None:
         from kpi_xl import functions as registry_module
 
@@ -60,7 +72,7 @@ def recalculate(book: BookData, functions: Mapping[str, Callable] | None = None,
         except ImportError:
             default_rowwise = frozenset()
         rowwise = default_rowwise
-    return Engine(book, functions, rowwise).run()
+    return Engine(book, functions, rowwise, implicit_intersection=implicit_intersection).run()
 
 
 class Engine:
@@ -69,8 +81,10 @@ class Engine:
 
     def __init__(self, book: BookData, functions: Mapping[str, Callable],
                  rowwise: frozenset[str], *, group_rows: bool = True,
-                 chunk_elements: int = CHUNK_ELEMENTS) -> None:
+                 chunk_elements: int = CHUNK_ELEMENTS,
+                 implicit_intersection: bool = False) -> None:
         self.book = book
+        self.implicit_intersection = implicit_intersection
         self.registry = Registry(functions, rowwise)
         self.group_rows = group_rows
         self.chunk_elements = chunk_elements
@@ -120,7 +134,8 @@ class Engine:
     def _load_and_group(self) -> list[Group]:
         """Formulas into groups, and the inputs of the sheets they use into the stores (each
         formula cell located once)."""
-        built = build_groups(self.book, self.known, self.group_rows)
+        built = build_groups(self.book, self.known, self.group_rows,
+                             intersect=self.implicit_intersection)
         self._load(sheets_in_use(built))
         groups: list[Group] = []
         for group in built:
@@ -175,6 +190,8 @@ class Engine:
             if group.target is not None:
                 self._place_array(group, blocks[0], fill=group.target)
             elif blocks[0].is_array:
+                if self.implicit_intersection:
+                    raise NotComputable(PLAIN_ARRAY)
                 if group.count != 1:
                     raise NotComputable("数组结果出现在整列公式中 (array result in a column of "
                                         "formulas)")

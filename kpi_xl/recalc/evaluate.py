@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from kpi_xl.core.errors import KpiError
 from kpi_xl.recalc.block import (
     BLANK,
     BOOL,
@@ -19,6 +20,7 @@ from kpi_xl.recalc.block import (
     Block,
     NotComputable,
     div0,
+    error,
     literal_error,
     merge_errors,
     numeric_result,
@@ -32,12 +34,14 @@ from kpi_xl.recalc.parser import (
     Binary,
     Call,
     ErrorLiteral,
+    Intersect,
     Literal,
     Missing,
     Name,
     Node,
     Percent,
     Ref,
+    TopLeft,
     Unary,
 )
 from kpi_xl.recalc.store import SheetStore
@@ -114,6 +118,45 @@ def _ref(node: Ref, ctx: Context) -> Block:
     if int(tops.min()) < 1:
         return Block.of(literal_error("#REF!"))
     return store.gather(tops, height, node.col1, node.width)
+
+
+def _intersect(node: Intersect, ctx: Context) -> Block:
+    """The cell of a reference on each evaluated row (a one-row reference: on the formula's
+    column); #VALUE! where the reference does not cross the row or column, as in Excel."""
+    ref = node.ref
+    store = ctx.stores.get(ref.sheet or ctx.sheet)
+    if store is None:
+        raise NotComputable(f"unknown sheet {ref.sheet}")
+    tops, height = ref_rows(ref, ctx)
+    if int(tops.min()) < 1:
+        return Block.of(literal_error("#REF!"))
+    width = ref.width
+    if width > 1 and not ref.col1 <= ctx.col <= ref.col2:
+        return Block.of(_no_intersection())
+    col = ctx.col if width > 1 else ref.col1
+    if height == 1:
+        return store.gather(tops, 1, col, 1)
+    rows = ctx.rows
+    block = store.gather(rows, 1, col, 1)
+    if ref.whole_column:
+        return block
+    outside = (rows < tops) | (rows >= tops + height)
+    if outside.any():
+        return with_errors(block, outside[:, None, None], _no_intersection())
+    return block
+
+
+def _no_intersection() -> KpiError:
+    return error("#VALUE!", "区域与公式所在的行或列不相交 (隐式交集)",
+                 "implicit intersection: the range is not on the formula's row or column")
+
+
+def _top_left(node: TopLeft, ctx: Context) -> Block:
+    block = evaluate(node.operand, ctx)
+    if not block.is_array:
+        return block
+    return Block(block.num[:, :1, :1], block.kind[:, :1, :1],
+                 None if block.obj is None else block.obj[:, :1, :1])
 
 
 def _unary(node: Unary, ctx: Context) -> Block:
@@ -296,6 +339,8 @@ _HANDLERS: dict[type, Callable[[Node, Context], Block]] = {
     Missing: _missing,  # type: ignore[dict-item]
     Name: _name,  # type: ignore[dict-item]
     Ref: _ref,  # type: ignore[dict-item]
+    Intersect: _intersect,  # type: ignore[dict-item]
+    TopLeft: _top_left,  # type: ignore[dict-item]
     Unary: _unary,  # type: ignore[dict-item]
     Percent: _percent,  # type: ignore[dict-item]
     Binary: _binary,  # type: ignore[dict-item]

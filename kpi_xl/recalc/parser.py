@@ -100,6 +100,24 @@ class Call(Node):
     args: tuple[Node, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Intersect(Node):
+    """Implicit intersection of a reference with the formula's own row and column (legacy
+    Excel, a plain formula: the cell of ``ref`` on the formula's row or column, else #VALUE!).
+    Made by :func:`~kpi_xl.recalc.compile.implicit_intersection`, never parsed."""
+
+    ref: Ref
+
+
+@dataclass(frozen=True, slots=True)
+class TopLeft(Node):
+    """The top-left element of an array value (legacy Excel shows it when a plain formula's
+    function returns an array). Made by :func:`~kpi_xl.recalc.compile.implicit_intersection`,
+    never parsed."""
+
+    operand: Node
+
+
 _PREFIXES = ("_XLFN._XLWS.", "_XLFN.", "_XLWS.", "_XLL.")
 _COMPARISONS = ("=", "<>", "<", ">", "<=", ">=")
 

@@ -139,6 +139,10 @@ def compute_book(path: str | os.PathLike[str],
                  head_only: Mapping[str, int] | None = None) -> ComputedBook:
     """Read ``path`` and compute every formula with the vectorised engine.
 
+    A plain (non-array) formula of the file is a legacy single-cell formula — Excel 365 saves
+    its dynamic-array formulas as array formulas — so it gets one value, in its own cell, by
+    Excel's implicit intersection; it never spills into other cells.
+
     ``head_only`` (sheet → last row) reads those sheets only down to that row — the refresh's
     output sheets, whose rows below it are replaced unread — unless a formula or a defined
     name mentions one of them: then the book is read in full, so no formula misses a cell.
@@ -147,7 +151,7 @@ def compute_book(path: str | os.PathLike[str],
     if any(sheet.read_to is not None for sheet in book.sheets.values()) and _mentioned(
             book, head_only or {}):
         book = read_book(path)
-    return ComputedBook(book, recalculate(book))
+    return ComputedBook(book, recalculate(book, implicit_intersection=True))
 
 
 def _mentioned(book: BookData, sheets: Collection[str]) -> bool:
