@@ -108,12 +108,17 @@ def KPI_RATE(rate: Any, numerator: Any = None, denominator: Any = None) -> Any:
 
 
 @func
-@arg("pool", doc="奖金池金额 (bonus pool amount)", **_RANGE)
+@arg("pool", doc="奖金池金额, 按比例全部分完 (bonus pool amount, shared out in full)", **_RANGE)
 @arg("scores", doc="得分列 (scores, one per agent)", **_RANGE)
 @arg("tiebreak", doc="同分比较列, 如销售额 (tie-break column, e.g. sales)", **_RANGE)
-@arg("split", doc='分配规则, 默认 "1:40%+200; 2:30%+100; 其余:30%" (split rule)', **_RANGE)
+@arg(
+    "split",
+    doc='分配规则, 默认 "1:40%+200; 2:30%+100; 其余:30%"; +200 等为奖金池之外另加的奖金 '
+        "(split rule; the +200 prizes are paid on top of the pool)",
+    **_RANGE,
+)
 def KPI_POOL(pool: Any, scores: Any, tiebreak: Any = None, split: Any = None) -> Any:
-    """按名次分奖金池, 合计等于奖金池 (each agent's share of a pool by rank)."""
+    """按名次分完奖金池, 另加固定奖金 (默认 +200、+100) (pool by rank, plus fixed prizes)."""
     return to_excel(functions.kpi_pool(pool, scores, tiebreak, split))
 
 

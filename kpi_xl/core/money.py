@@ -65,10 +65,10 @@ def to_decimal(value: Amount | np.floating | np.integer) -> Decimal:
                 f"an amount must be a number, got text {value!r}",
             )
         return shown_decimal(number.value)
-    raise ValueProblem(
-        f"金额应为数字, 收到 {type(value).__name__}",
-        f"an amount must be a number, got {type(value).__name__}",
-    )
+    if value is None:
+        raise ValueProblem("金额未填写, 请填写数字", "the amount is blank; enter a number")
+    raise ValueProblem(f"金额应为数字, 收到 \"{value}\"",
+                       f"an amount must be a number, got {value!r}")
 
 
 def to_money(value: Amount | np.floating | np.integer) -> Decimal:

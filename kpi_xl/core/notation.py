@@ -16,7 +16,16 @@ from enum import Enum
 from functools import lru_cache
 
 from kpi_xl.core.errors import KpiError, RuleError
-from kpi_xl.core.values import Kind, Number, Scale, fold, format_number, read_cell, read_number
+from kpi_xl.core.values import (
+    Kind,
+    Number,
+    Scale,
+    cell_error,
+    fold,
+    format_number,
+    read_cell,
+    read_number,
+)
 
 
 class TierKind(Enum):
@@ -308,6 +317,12 @@ def _with_result(tier: Tier, text: str, tier_no: int, tier_text: str) -> Tier:
         raise _rule_error(
             tier_no, tier_text, len(tier_text), "冒号后缺少结果", "the result after ':' is missing"
         )
+    if ":" in text:  # "≥50%:100:<50%:0" — two tiers run together, or a tier in a condition cell
+        raise _rule_error(
+            tier_no, tier_text, tier_text.find(":", tier_text.find(":") + 1),
+            '一档只能有一个 ":"; 档与档之间用 ";" 分开',
+            "a tier has one ':'; separate tiers with ';'",
+        )
     number = read_number(text)
     if number is None:
         return Tier(tier.kind, text, tier.low, tier.high, tier.label)
@@ -346,23 +361,22 @@ def parse_rule_text(text: str) -> Rule:
 
 def _cell_text(value: object) -> str:
     kind, number, label, error = read_cell(value)
-    if error is not None:
-        raise RuleError(
-            f"规则区域含错误值 {error.code}", f"the rule range holds the error {error.code}"
-        )
+    if error is not None:  # Excel's rule: an error in an argument is the error of the result
+        raise KpiError(f"规则区域含错误值 {error.code}, 请先修正该单元格",
+                       f"the rule range holds the error {error.code}", code=error.code)
     if kind == Kind.NUMBER:
         return format_number(number)
     return label or ""
 
 
 @lru_cache(maxsize=1024)
-def _parse_rule_rows(rows: tuple[tuple[object, ...], ...]) -> Rule:
+def _parse_rule_rows(rows: tuple[tuple[object, object], ...]) -> Rule:
     tiers: list[str] = []
     for row in rows:
-        cells = [_cell_text(cell) for cell in row[:2]]
+        cells = [_cell_text(cell) for cell in row]
         if not any(cells):
             break  # a blank row ends the rule
-        if len(cells) < 2 or not cells[1]:
+        if not cells[1]:
             raise RuleError(
                 f"规则区域第 {len(tiers) + 1} 行缺少结果列",
                 f"row {len(tiers) + 1} of the rule range has no result",
@@ -371,28 +385,54 @@ def _parse_rule_rows(rows: tuple[tuple[object, ...], ...]) -> Rule:
     return parse_rule_text("; ".join(tiers))
 
 
+def _filled(cell: object) -> bool:
+    return cell is not None and not (isinstance(cell, str) and not cell.strip())
+
+
+def _is_whole_tier(cell: object) -> bool:
+    """A cell that holds a whole tier, ``≥50%:100`` (full-width ``：`` too)."""
+    return isinstance(cell, str) and ":" in fold(cell)
+
+
 def parse_rule(rule: object) -> Rule:
-    """A rule as text, a 1×1 range holding text, or a two-column range (condition | result)."""
+    """A rule as text, or a range: one column of tier cells, or two columns (condition |
+    result, one tier per row; a blank row ends the rule).
+
+    A range whose every filled cell holds a whole tier (``≥50%:100``) is read as those tiers,
+    row by row and left to right — a rule typed across a row reads as HR means it (a condition
+    never contains ``:``, so this cannot be a condition | result range). Any other range wider
+    than two columns is an error. A rule cell holding an Excel error (the recalc's
+    :class:`KpiError`, or the code as text from classic xlwings) raises that error, code kept.
+    """
     if isinstance(rule, Rule):
         return rule
-    if isinstance(rule, KpiError):  # the rule cell itself holds an error: pass it on
-        raise rule
+    if (error := cell_error(rule)) is not None:
+        raise error
     if isinstance(rule, str):
         return parse_rule_text(rule)
     rows = _as_rows(rule)
     if rows is not None:
         if len(rows) == 1 and len(rows[0]) == 1:
             return parse_rule(rows[0][0])
-        if all(len(row) >= 2 for row in rows):
-            return _parse_rule_rows(tuple(tuple(row[:2]) for row in rows))
-        if all(len(row) == 1 for row in rows):  # a column of "condition:result" cells
-            return parse_rule_text(
-                "; ".join(str(row[0]) for row in rows if row[0] not in (None, ""))
-            )
+        return _parse_rule_range(rows)
     if rule is None or (isinstance(rule, float) and math.isnan(rule)):
         raise RuleError("规则单元格为空", "the rule cell is blank")
     raise RuleError(
         f"规则应为文字或两列区域, 收到 {rule!r}", "a rule is text or a two-column range"
+    )
+
+
+def _parse_rule_range(rows: list[list[object]]) -> Rule:
+    cells = [cell for row in rows for cell in row if _filled(cell)]
+    width = max((len(row) for row in rows), default=1)
+    if width == 1 or all(map(_is_whole_tier, cells)):
+        return parse_rule_text("; ".join(map(_cell_text, cells)))
+    if width == 2:
+        return _parse_rule_rows(tuple((row[0], row[1] if len(row) > 1 else None) for row in rows))
+    raise RuleError(
+        f"规则区域应为两列 (条件 | 结果), 收到 {width} 列; 或每格写一整档, 如 ≥50%:100",
+        f"a rule range has two columns (condition | result), got {width}; "
+        "or one whole tier per cell, e.g. ≥50%:100",
     )
 
 

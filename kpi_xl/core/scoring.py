@@ -173,6 +173,31 @@ def broadcast(column: Column, size: int, what: Name) -> Column:
     )
 
 
+def common_rows(*ranges: tuple[Name, int], single_ok: bool = True,
+                unit: tuple[str, str] = ("行", "rows")) -> int:
+    """The row count that named ranges share; with ``single_ok`` a one-row range repeats.
+
+    The one check for ranges that go row by row together: a mismatch raises
+    :class:`ValueProblem` naming both counts, ``加减分有 3 行, 得分有 2 行, 行数应相同``.
+    ``unit`` = ``("列", "columns")`` checks column counts the same way.
+    """
+    shared: tuple[Name, int] | None = None
+    for what, count in ranges:
+        if single_ok and count == 1:
+            continue
+        if shared is None:
+            shared = (what, count)
+        elif count != shared[1]:
+            (zh, en), (zh0, en0) = names(what), names(shared[0])
+            either = f" (或只有 1 {unit[0]})" if single_ok else ""
+            raise ValueProblem(
+                f"{zh}有 {count} {unit[0]}, {zh0}有 {shared[1]} {unit[0]}, {unit[0]}数应相同"
+                f"{either}",
+                f"the {en} has {count} {unit[1]}, the {en0} {shared[1]}; they must match",
+            )
+    return 1 if shared is None else shared[1]
+
+
 def _table(points: object, what: str) -> tuple[np.ndarray, np.ndarray]:
     """n×k cells → (values n×k with NaN at bad cells, first error per row)."""
     array = np.asarray(points)
@@ -258,11 +283,8 @@ def weighted_total(
                   else np.asarray(adjustments, dtype=object))
         if adjust.ndim <= 1:
             adjust = adjust.reshape(-1, 1)
-        if adjust.shape[0] != values.shape[0]:
-            raise ValueProblem(
-                f"加减分有 {adjust.shape[0]} 行, 得分有 {values.shape[0]} 行",
-                f"{adjust.shape[0]} adjustment rows but {values.shape[0]} score rows",
-            )
+        common_rows((("得分", "score"), values.shape[0]),
+                    (("加减分", "adjustment"), adjust.shape[0]), single_ok=False)
         adjust_errors = [errors]
         for j in range(adjust.shape[1]):
             column = numbers_of(adjust[:, j], (f"加减分第{j + 1}列", f"adjustment column {j + 1}"),

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 import unicodedata
@@ -209,6 +210,40 @@ class ValueColumn:
 
 def _is_excel_error(text: str) -> bool:
     return text.strip().upper() in EXCEL_ERROR_CODES
+
+
+def cell_error(value: object) -> KpiError | None:
+    """The Excel error a single cell holds, else ``None``: the :class:`KpiError` the headless
+    recalc passes, or the code as text (``"#REF!"``) that classic xlwings sends
+    (``err_to_str``) — the one place both forms are told apart from ordinary text."""
+    if isinstance(value, KpiError):
+        return value
+    if isinstance(value, str) and _is_excel_error(value):
+        return InputErrorValue(value.strip().upper())
+    return None
+
+
+_EXCEL_EPOCH_DAYS = (dt.date(1899, 12, 30), dt.date(1899, 12, 31))
+"""Dates xlwings gives a cell that holds only a time of day (serial 0–1, e.g. 00:00:30)."""
+
+
+def date_problem(value: dt.date | dt.time) -> KpiError:
+    """The error for a date (or time) cell where a number belongs: classic xlwings sends a
+    date-formatted cell as a ``datetime``, and reading it as its serial number (46327) would
+    be a plausible wrong number."""
+    if isinstance(value, dt.datetime) and value.date() in _EXCEL_EPOCH_DAYS:
+        value = value.time()
+    if isinstance(value, dt.time):
+        shown = value.isoformat(timespec="seconds")
+        return ValueProblem(
+            f"时间不是数字: 单元格是时间 {shown}, 请输入数字 (如 30 秒写 30) 或把格式改为常规",
+            f"a time is not a number: the cell holds the time {shown}; enter a number",
+        )
+    shown = value.date().isoformat() if isinstance(value, dt.datetime) else value.isoformat()
+    return ValueProblem(
+        f"日期不是数字: 单元格是日期 {shown}, 此处应为数字; 请检查引用的单元格或把格式改为常规",
+        f"a date is not a number: the cell holds the date {shown}; a number is expected here",
+    )
 
 
 def read_cell(value: object) -> tuple[int, float, str | None, KpiError | None]:
