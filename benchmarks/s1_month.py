@@ -15,7 +15,7 @@
   lower-is-better response time by ``_xlfn.IFS``, 执行力 by ``INDEX``/``MATCH``, the weighted
   score by ``SUMPRODUCT``, the grade by ``LOOKUP``, a 团队 table of ``SUMIF`` sums and pools,
   each agent's 团队超额奖金 as ``ROUND(pool × sales / team sales, 2)``, and the 20 % cap on
-  扣款 with ``MIN``.
+  扣款 with ``MIN`` and ``ROUNDDOWN`` (the law: never above 20%).
 
 The inputs come from :func:`generate` (numpy, fixed seed): clean values in every tier of every
 S1 rule, with a few percent placed exactly on tier bounds, teams of 25, a team target for the
@@ -455,7 +455,7 @@ def plain_formulas(last_team_row: int) -> dict[str, str]:
                          f"/VLOOKUP({c['团队']},{team},3,FALSE),2)"),
         "工资合计": f"=SUM({c['薪资']}:{c['团队超额奖金']})",
         "扣款": (f'=IF({c["扣款(赔偿损失)"]}="",0,MIN({c["扣款(赔偿损失)"]},'
-                 f'ROUND({c["工资合计"]}*{n["扣款上限"]},2)))'),
+                 f'ROUNDDOWN({c["工资合计"]}*{n["扣款上限"]},2)))'),
         "应发工资": f"={c['工资合计']}-{c['扣款']}",
     }
 

@@ -230,6 +230,14 @@ def test_wage_law() -> None:
         FLAG_OVER_20, "", f"{FLAG_OVER_20}; {FLAG_MINIMUM_WAGE}", FLAG_MINIMUM_WAGE, "", ""]
 
 
+def test_the_20_percent_cap_rounds_down_so_it_is_never_exceeded() -> None:
+    # 20% × 4156.33 = 831.266: half-up would deduct 831.27, 0.004 元 over the legal cap
+    net, deduction, flags = apply_wage_law([4156.33, 4156.35], [1000, 1000])
+    assert amounts(deduction) == [D("831.26"), D("831.27")]  # 831.27 is exactly 20% there
+    assert amounts(net) == [D("3325.07"), D("3325.08")]
+    assert flags.tolist() == [FLAG_OVER_20, FLAG_OVER_20]
+
+
 def test_wage_law_without_minimum_and_errors() -> None:
     gross = MoneyColumn.of([D("4000.00"), D("100.00")])
     net, deduction, flags = apply_wage_law(gross, [900, -1])

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from functools import cache
 from itertools import repeat
 from types import MappingProxyType
@@ -28,6 +28,7 @@ import numpy as np
 from kpi_xl.core.column import Column, merge_errors, present
 from kpi_xl.core.errors import KpiError, NoTierMatch, RuleError, ValueProblem
 from kpi_xl.core.money import (
+    CENT,
     ZERO,
     Amount,
     MoneyColumn,
@@ -451,7 +452,8 @@ def apply_wage_law(
     """《工资支付暂行规定》§16 and the minimum wage; flagged, never silently applied.
 
     * A deduction for losses the employee caused is capped at 20% of the month's wage (gross):
-      deduction = min(loss, 20% × gross); when the cap bites the row is flagged ``扣款超20%``.
+      deduction = min(loss, 20% × gross), the cap rounded *down* to the fen (831.266 → 831.26,
+      so the deduction never exceeds 20%); when the cap bites the row is flagged ``扣款超20%``.
     * §16 also says that if the rest falls below the local monthly minimum wage, the minimum
       wage is paid: the deduction is reduced so that net = max(minimum wage, gross − deduction),
       and the row is flagged ``低于最低工资``. Gross pay itself is never raised: when gross is
@@ -487,7 +489,7 @@ def _wage_law(gross: Decimal, loss: Decimal, minimum: Decimal | None
     """One row of :func:`apply_wage_law`: net pay, the deduction applied and the flags."""
     wage = to_money(gross)
     deduction = to_money(loss)
-    cap = to_money(wage * DEDUCTION_CAP_SHARE)
+    cap = (wage * DEDUCTION_CAP_SHARE).quantize(CENT, rounding=ROUND_DOWN)  # never above 20%
     flags: list[str] = []
     if deduction > cap:
         deduction = cap
