@@ -20,28 +20,47 @@ from kpi_xl.core.errors import KpiError
 from kpi_xl.core.tiers import unit_slip
 from kpi_xl.core.values import Kind, format_number, read_cell
 from kpi_xl.payroll.grid import is_error, text_of
-from kpi_xl.templates.model import KIND_NOUNS, Input
+from kpi_xl.templates.model import KIND_NOUNS, NEGATIVE_HINTS, Bounds, Input
+
+SECONDS_PER_DAY = 86_400
 
 
 def input_problem(spec: Input, value: object) -> str | None:
     """What is wrong with a (non-blank, non-error) input cell for its kind, or ``None``: a
-    value outside the dropdown of a choice/yesno column, text in a number column, a number
-    outside the kind's :class:`~kpi_xl.templates.model.Bounds` (a rate above 100%, a negative
-    count or amount, a fractional count, an implausible magnitude)."""
-    header = spec.header
+    value outside the dropdown of a choice/yesno column (or, where a formula compares it as
+    typed, a value only folding to one), text in a number column, a number outside the kind's
+    :class:`~kpi_xl.templates.model.Bounds` (a rate above 100%, a negative count or amount, a
+    fractional count, an implausible magnitude, a time of day in a seconds column)."""
     if spec.allowed:
-        if text_of(value) in {text_of(choice) for choice in spec.allowed}:
-            return None
-        return (f"“{header}”应为 {'/'.join(spec.allowed)} 之一, 现为 \"{text_of(value)}\" "
-                f"(not one of the allowed values)")
+        return _choice_problem(spec, value)
     bounds = spec.limits
     if bounds is None:
         return None
     kind, number, label, _ = read_cell(value)
     if kind == Kind.TEXT:
-        return f"“{header}”应为数字, 现为文本 \"{label}\" (text in a number cell)"
+        return f"“{spec.header}”应为数字, 现为文本 \"{label}\" (text in a number cell)"
     if kind != Kind.NUMBER:
         return None
+    return _number_problem(spec, bounds, value, number)
+
+
+def _choice_problem(spec: Input, value: object) -> str | None:
+    header, folded = spec.header, text_of(value)
+    matched = next((choice for choice in spec.allowed if text_of(choice) == folded), None)
+    if matched is None:
+        return (f"“{header}”应为 {'/'.join(spec.allowed)} 之一, 现为 \"{folded}\" "
+                f"(not one of the allowed values)")
+    if not spec.exact_text or value == matched:
+        return None
+    typed = text_of(value) if not isinstance(value, str) else value
+    why = ("是数字, 不是文本" if not isinstance(value, str) else
+           "含空格" if typed.strip() != typed else "写法不同 (全角/半角)")
+    return (f"“{header}”为 \"{typed}\": {why}, 公式读不出; 请改为 \"{matched}\" "
+            f"(the formula compares the text as typed)")
+
+
+def _number_problem(spec: Input, bounds: Bounds, value: object, number: float) -> str | None:
+    header = spec.header
     noun = KIND_NOUNS.get(spec.kind, "数值")
     shown = format_number(number)
     if spec.kind == "rate" and number > 1 and (bounds.high is None or bounds.high <= 1):
@@ -51,8 +70,12 @@ def input_problem(spec: Input, value: object) -> str | None:
                 f"(a rate above 100%)")
     if bounds.low is not None and number < bounds.low:
         if bounds.low == 0:
-            return f"“{header}”为 {shown}: {noun}不能为负数 (must not be negative)"
+            hint = NEGATIVE_HINTS.get(spec.kind, "").format(positive=format_number(-number))
+            return (f"“{header}”为 {shown}: {noun}不能为负数{'; ' + hint if hint else ''} "
+                    f"(must not be negative)")
         return f"“{header}”为 {shown}: {noun}不能小于 {format_number(bounds.low)} (too small)"
+    if bounds.least is not None and 0 < number < bounds.least:
+        return _too_small(spec, bounds.least, number)
     if bounds.whole and not float(number).is_integer():
         return f"“{header}”为 {shown}: {noun}应为整数 (must be a whole number)"
     if bounds.high is not None and number > bounds.high:
@@ -60,6 +83,20 @@ def input_problem(spec: Input, value: object) -> str | None:
         return (f"“{header}”为 {big}, 超出合理范围 (≤ {bounds.high:,.0f}): 请检查是否多输了位数 "
                 f"(implausibly large)")
     return None
+
+
+def _too_small(spec: Input, least: float, number: float) -> str:
+    """A positive number below the kind's plausible least: in a seconds column, a time of day
+    (1:01 typed is 0.000706 of a day; the file keeps no format to tell)."""
+    shown = format_number(number) if number >= 0.01 else f"{number:.1g}"
+    if spec.kind != "seconds":
+        return (f"“{spec.header}”为 {shown}: 小于 {format_number(least)}, 不合理, 请检查 "
+                f"(implausibly small)")
+    seconds = round(number * SECONDS_PER_DAY)
+    clock = f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}" if (
+        seconds >= 3600) else f"{seconds // 60}:{seconds % 60:02d}"
+    return (f"“{spec.header}”为 {shown} 秒, 像是时间格式 ({clock})? 请填秒数, 如 {seconds} "
+            f"(a time of day, not seconds)")
 
 
 def float_cells(values: Sequence[object]) -> tuple[np.ndarray, np.ndarray]:
@@ -88,7 +125,9 @@ def suspect_cells(spec: Input, values: Sequence[object], *, blank_ok: bool) -> n
     ``blank_ok``, an error value, or a value the bulk test cannot clear. Every other cell
     certainly passes: it is no error and :func:`input_problem` finds nothing in it."""
     bounds = spec.limits
-    if spec.allowed:
+    if spec.allowed and spec.exact_text:
+        suspect = ~_member(values, set(spec.allowed))
+    elif spec.allowed:
         choices = {text_of(choice) for choice in spec.allowed}
         suspect = ~_member(values, {value for value in set(values) if isinstance(value, str)
                                     and text_of(value) in choices})
@@ -105,6 +144,8 @@ def suspect_cells(spec: Input, values: Sequence[object], *, blank_ok: bool) -> n
             fine &= numbers == np.floor(numbers)
         if bounds.high is not None:
             fine &= numbers <= bounds.high
+        if bounds.least is not None:
+            fine &= (numbers <= 0) | (numbers >= bounds.least)
         suspect = ~fine
     if blank_ok:
         suspect &= ~_blank(values)

@@ -9,9 +9,11 @@ from kpi_xl.core.cells import coordinate
 from kpi_xl.core.errors import KpiError, ValueProblem
 from kpi_xl.core.money import to_money
 from kpi_xl.core.notation import Rule, parse_rule
+from kpi_xl.core.tiers import unit_slip
 from kpi_xl.core.values import Kind, read_cell
+from kpi_xl.payroll.checks import input_problem
 from kpi_xl.payroll.grid import Cell, Sheet, is_blank, is_error
-from kpi_xl.templates.model import Item, Table, Template, item_label
+from kpi_xl.templates.model import Item, Param, Table, Template, item_label
 
 RULES = "规则"
 
@@ -20,6 +22,11 @@ RULES = "规则"
 class RuleIssue:
     cell: str
     message: str
+    holds: bool = False
+    """The cell feeds every agent's pay and holds a value the formulas compute a plausible
+    but wrong amount from (a rate of 500%, a negative deduction): nobody may be paid on it
+    (:meth:`RuleBook.hold_reason`). An unreadable rule needs no hold: its formulas give an
+    error value, which holds the agents by itself."""
 
 
 @dataclass
@@ -30,8 +37,14 @@ class RuleBook:
     sheet: Sheet
     issues: list[RuleIssue] = field(default_factory=list)
 
-    def _issue(self, cell: Cell | None, message: str) -> None:
-        self.issues.append(RuleIssue(coordinate(*cell) if cell else "", message))
+    def _issue(self, cell: Cell | None, message: str, *, holds: bool = False) -> None:
+        self.issues.append(RuleIssue(coordinate(*cell) if cell else "", message, holds))
+
+    def hold_reason(self) -> str | None:
+        """Why every agent is 待核 (``规则有误 (规则!C22)``), or ``None``: the issues listed so
+        far with :attr:`RuleIssue.holds`."""
+        cells = [f"{RULES}!{issue.cell}" for issue in self.issues if issue.holds]
+        return f"规则有误 ({'、'.join(dict.fromkeys(cells))})" if cells else None
 
     def param(self, key: str) -> object:
         """The value next to the parameter's label (``None`` when the label is missing)."""
@@ -93,17 +106,60 @@ class RuleBook:
             return None, str(text)
 
     def check_rule_params(self) -> None:
-        """Every tier-notation parameter must parse (an issue per unreadable rule)."""
+        """Before anyone is paid: every tier-notation parameter must parse (an issue per
+        unreadable rule); a number parameter must keep its kind's bounds, a rate rule (an
+        item's or a parameter's) must not be written in plain numbers (issues that hold)."""
         for spec in self.template.params:
-            if spec.notation != "tier":
+            cell, value = self.sheet.label_value(spec.label)
+            if cell is None or is_blank(value) or is_error(value):
                 continue
-            cell, text = self.sheet.label_value(spec.label)
-            if cell is None or is_blank(text) or is_error(text):
-                continue
-            try:
-                parse_rule(text)
-            except KpiError as error:
-                self._issue(cell, f"{spec.label}: {error}")
+            if spec.notation == "tier":
+                self._check_tier_param(spec, cell, value)
+            elif spec.kind is not None:
+                self._check_number(spec, cell, value)
+        for item in self.template.items:
+            if self.template.reads_rate(item):
+                cell, text = self.sheet.label_value(item_label(item))
+                self._check_rate_rule(item.name, cell, text)
+
+    def _check_tier_param(self, spec: Param, cell: Cell, text: object) -> None:
+        try:
+            parse_rule(text)
+        except KpiError as error:
+            self._issue(cell, f"{spec.label}: {error}")
+            return
+        if spec.kind == "rate":
+            self._check_rate_rule(spec.label, cell, text)
+
+    def _check_number(self, spec: Param, cell: Cell, value: object) -> None:
+        """A number outside the bounds of the parameter's kind (text is left to the formulas
+        and readers, which fail on it)."""
+        if read_cell(value)[0] != Kind.NUMBER:
+            return
+        message = input_problem(spec.as_input(), value)
+        if message is not None:
+            self._issue(cell, message, holds=spec.key not in self._history_only())
+
+    def _check_rate_rule(self, name: str, cell: Cell | None, text: object) -> None:
+        """A rule over rates whose thresholds are all plain numbers above 1 (``Y≥50:100``):
+        every rate (0.47) falls below them, into one tier — the percent signs were left out."""
+        if cell is None or is_blank(text) or is_error(text):
+            return
+        try:
+            rule = parse_rule(text)
+        except KpiError:
+            return  # listed by whoever reads the rule
+        bounds = rule.bounds
+        if bounds and all(b.value > 1 and not {"%", "‰"} & set(b.text) for b in bounds):
+            slip = unit_slip(bounds[0].value).zh
+            self._issue(cell, f"{name}: 档位{slip}; 本项数值是比率 (0.47 = 47%), 档位不写 % 时"
+                              f"全员落在同一档 (rate thresholds written without %)", holds=True)
+
+    def _history_only(self) -> frozenset[str]:
+        """The parameters only multi-month rules read (flags, not pay: listed, nobody held)."""
+        named = (value for rule in self.template.history_rules
+                 for value in (rule.threshold, rule.times, rule.window, rule.grades))
+        return frozenset(value for value in named if isinstance(value, str))
 
     def table_rows(self, key: str) -> list[tuple[object, ...]]:
         """The data rows of a 规则 table, found by its title (header row below it)."""

@@ -29,7 +29,7 @@ from typing import Literal
 
 InputKind = Literal[
     "id", "name", "team", "text", "money", "count", "rate", "seconds", "hours", "choice",
-    "yesno", "points", "score",
+    "yesno", "points", "score", "deduction",
 ]
 CalcRole = Literal["lookup", "value", "adjust", "score", "grade", "pay"]
 Notation = Literal["tier", "deduct", "split", "text"]
@@ -46,28 +46,38 @@ YESNO = ("是", "否")
 class Bounds:
     """What a number HR types in an input column may be: ``low`` ≤ value ≤ ``high`` (``None``:
     unbounded), a whole number when ``whole``. ``high`` is a plausibility limit — a value
-    beyond it is a typo (1e12 元 of sales), not a figure to pay on."""
+    beyond it is a typo (1e12 元 of sales), not a figure to pay on; so is ``least`` below: a
+    value above 0 but under it is no figure a person produces (a reply in 0.0007 s is 1:01
+    typed as a time of day). 0 itself is left to ``low``."""
 
     low: float | None = None
     high: float | None = None
     whole: bool = False
+    least: float | None = None
 
 
 KIND_BOUNDS: dict[str, Bounds] = {
     "money": Bounds(0, 1e9),
     "count": Bounds(0, 1e7, whole=True),
     "rate": Bounds(0, 1),
-    "seconds": Bounds(0, 86_400),
+    "seconds": Bounds(0, 86_400, least=1),
     "hours": Bounds(0, 744),
     "points": Bounds(0),
     "score": Bounds(0),
+    "deduction": Bounds(0),
 }
-"""Per input kind (the refresh checks every agent row against them; an input may override)."""
+"""Per input kind (the refresh checks every agent row, and every numeric 规则 parameter,
+against them; an input or parameter may override)."""
 KIND_NOUNS: dict[str, str] = {
     "money": "金额", "count": "次数/人数", "rate": "比率", "seconds": "秒数", "hours": "小时数",
-    "points": "分数", "score": "分数",
+    "points": "分数", "score": "分数", "deduction": "扣分",
 }
 """What a value of each kind is called in a message (``金额不能为负数``)."""
+NEGATIVE_HINTS: dict[str, str] = {
+    "deduction": "扣分请填正数 (如 {positive}), 公式会自动扣减",
+}
+"""Added to the "must not be negative" message of a kind (``{positive}``: the value without
+its minus sign)."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +98,16 @@ class Input:
     refresh lists blanks in every other input column of an agent's row in 异常."""
     bounds: Bounds | None = None
     """Overrides :data:`KIND_BOUNDS` for this column."""
+    exact: bool = False
+    """A ``choice`` column some formula compares as typed (``=``, MATCH): a value that only
+    folds to a choice (a stray space, full-width letters) is an input problem. ``yesno``
+    columns always are (their formulas test ``="是"``); a column read only by KPI_TIER is not
+    (KPI_TIER folds the text)."""
+
+    @property
+    def exact_text(self) -> bool:
+        """Whether a cell must hold one of :attr:`allowed` exactly as written."""
+        return self.exact or self.kind == "yesno"
 
     @property
     def allowed(self) -> tuple[str, ...]:
@@ -168,6 +188,17 @@ class Param:
     defined_name: str | None = None
     sample_value: object = None
     """Used by ``new_month(sample=True)`` when ``value`` is blank (a month needs a figure)."""
+    kind: InputKind | None = None
+    """A number parameter: what it is (``rate``, ``money``, ``points``, ``deduction``: a
+    deduction typed positive, the formula subtracts it …), checked on refresh against the
+    kind's :data:`KIND_BOUNDS` like an input. A ``tier`` rule: what its thresholds read (a
+    ``rate`` rule written without % is a unit slip). ``None``: not checked."""
+    bounds: Bounds | None = None
+    """Overrides :data:`KIND_BOUNDS` for this parameter."""
+
+    def as_input(self) -> Input:
+        """The parameter's value cell checked as an input of its kind would be."""
+        return Input(self.key, self.label, self.kind or "text", bounds=self.bounds)
 
 
 @dataclass(frozen=True)
@@ -289,6 +320,14 @@ class Template:
 
     def table(self, key: str) -> Table:
         return next(t for t in self.tables if t.key == key)
+
+    def reads_rate(self, item: Item) -> bool:
+        """Whether the value item ``item``'s rule reads is a rate (a ``rate`` input, or a
+        computed column shown as a percentage)."""
+        kinds = {spec.key: spec.kind for spec in self.inputs}
+        if item.value in kinds:
+            return kinds[item.value] == "rate"
+        return any(calc.key == item.value and calc.fmt.endswith("%") for calc in self.calcs)
 
     def sheet_calcs(self) -> list[tuple[str, Calc]]:
         """The computed columns of 考核 in sheet order, as ``(role, calc)``; points included.

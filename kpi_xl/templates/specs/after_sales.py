@@ -72,11 +72,11 @@ CALCS = (
 PARAMS = (
     Param("coefficients", "绩效工资系数 (按等级)", "A:1.2; B:1; C:0.8; D:0.5; E:0", notation="tier",
           note="绩效工资收入 = 系数 × Q", defined_name="绩效工资系数"),
-    Param("visit_full", "客户回访: 完成目标值得分", 20, "0"),
+    Param("visit_full", "客户回访: 完成目标值得分", 20, "0", kind="points"),
     MIN_WAGE,
     Param("score_cap", "绩效得分上限", 100, "0",
           assumption="原表各项最高分相加为 110 (20+50+20+20); 绩效得分封顶 100, "
-                     "与等级 0–100 对应。"),
+                     "与等级 0–100 对应。", kind="points"),
 )
 
 TABLES = (
@@ -106,7 +106,7 @@ TEMPLATE = Template(
     params=PARAMS,
     tables=TABLES,
     roster=(Input("level", "工资级别", "choice", ("一级", "二级", "三级", "四级", "五级"),
-                  note="五级工资制中的级别, 决定绩效工资 Q",
+                  note="五级工资制中的级别, 决定绩效工资 Q", exact=True,
                   sample=lambda r: ("二级", "三级", "三级", "四级", "一级", "五级")[r.index % 6]),),
     teams=("售后一组", "售后二组", "退换货组"),
     posts=("售后客服",),

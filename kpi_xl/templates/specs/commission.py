@@ -91,15 +91,17 @@ CALCS = (
 PARAMS = (
     Param("commission_rule", "提点比例 (按咨询转化率)",
           "≥60%:6‰; [55%,60%):4‰; [50%,55%):3‰; [40%,50%):2‰; <40%:1‰", notation="tier",
-          assumption="原表 D 档印作“2%”, 夹在 ‰ 档之间, 按笔误读作 2‰。", defined_name="提点比例"),
+          assumption="原表 D 档印作“2%”, 夹在 ‰ 档之间, 按笔误读作 2‰。", defined_name="提点比例",
+          kind="rate"),
     Param("points_total", "本表考核项目满分合计", 50, "0",
           assumption="原表只列出 响应时间 15%、回复率 15%、满意度 20% 三项 (合计 50 分), 其余权重未"
                      "给; "
-                     "绩效得分 = 三项得分之和 ÷ 50 × 100。若增加项目, 请改此满分。"),
+                     "绩效得分 = 三项得分之和 ÷ 50 × 100。若增加项目, 请改此满分。",
+          kind="points"),
     Param("small_team", "小团队人数 (≤ 此人数只设一名)", 5, "0",
           assumption="原表写“人少的话只设置一名, 奖金金额为 200”, 未说明多少算人少; "
-                     "取 5 人及以下。"),
-    Param("small_prize", "小团队单项奖金额", 200, FMT_MONEY),
+                     "取 5 人及以下。", kind="count"),
+    Param("small_prize", "小团队单项奖金额", 200, FMT_MONEY, kind="money"),
     MIN_WAGE,
 )
 

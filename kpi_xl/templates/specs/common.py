@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kpi_xl.templates.model import Input, Param, SampleRow
+from kpi_xl.templates.model import Bounds, Input, Param, SampleRow
 
 FMT_MONEY = "¥#,##0.00"
 FMT_RATE = "0.0%"
@@ -27,10 +27,14 @@ LOSS = Input("loss", "扣款(赔偿损失)", "money", optional=True,
 """The loss deduction 《工资支付暂行规定》§16 caps (every template; blank = 0)."""
 
 MIN_WAGE = Param("min_wage", "最低工资", None, FMT_MONEY,
-                 "当地月最低工资标准 (元); 空白 = 不检查。填写后, 扣款后低于此数时按此数发放"
-                 "并在 工资 表备注“低于最低工资”。",
-                 defined_name="最低工资")
+                 "当地月最低工资标准 (元); 空白 = 不检查。填写后: 赔偿扣款最多扣到此数为止; "
+                 "应发工资本身低于此数的不会自动补足, 在 工资 表备注“低于最低工资”标记出来, "
+                 "由 HR 决定。",
+                 defined_name="最低工资", kind="money")
 """The local monthly minimum wage (blank until HR fills it)."""
+
+AT_LEAST_ONE = Bounds(1, 1_000, whole=True)
+"""A number of times or months a multi-month rule counts (0 or 2.5 times is a typo)."""
 
 
 def ready_rate(item: str, every: int = 5) -> object:

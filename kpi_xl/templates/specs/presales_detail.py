@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from kpi_xl.templates.model import Calc, Grade, HistoryRule, Input, Item, Param, PayLine, Template
 from kpi_xl.templates.specs.common import (
+    AT_LEAST_ONE,
     FMT_MONEY,
     FMT_POINTS,
     FMT_RATE,
@@ -117,21 +118,24 @@ PARAMS = (
     Param("handover_rule", "工作转交他人", "免2次; 每次-3", notation="deduct"),
     Param("complaint_rule", "未交接清楚致投诉 (双方各扣)", "免2次; 每次-2", notation="deduct"),
     Param("teamwork_full", "团队协作满分", 20, "0", "团队协作项满分 20 分、权重 20%: 扣 1 分即总分"
-                                              "少 1 分"),
+                                              "少 1 分",
+          kind="points"),
     Param("online_rule", "在线时长加分", "≥30%:3; [20%,30%):2; <20%:0", notation="tier",
-          note="旺旺平均在线时长高于团队平均值 30% 以上加 3 分, 20% 以上加 2 分"),
-    Param("praise_points", "点名表扬 (每次加分)", 2, "0"),
-    Param("overtime_points", "主动利用非工作时间处理公司事务 (每次加分)", 2, "0"),
+          note="旺旺平均在线时长高于团队平均值 30% 以上加 3 分, 20% 以上加 2 分", kind="rate"),
+    Param("praise_points", "点名表扬 (每次加分)", 2, "0", kind="points"),
+    Param("overtime_points", "主动利用非工作时间处理公司事务 (每次加分)", 2, "0",
+          kind="points"),
     Param("silent_sales", "本月静默下单销售额", None, FMT_MONEY, "每月填写 (元)",
-          sample_value=1_860_000),
-    Param("pool_rate", "绩效奖金提成比例", 0.006, "0.0%", "静默下单销售额的千分之六"),
+          sample_value=1_860_000, kind="money"),
+    Param("pool_rate", "绩效奖金提成比例", 0.006, "0.0%", "静默下单销售额的千分之六", kind="rate"),
     Param("pool", "本月绩效奖金池", "=C{silent_sales}*C{pool_rate}", FMT_MONEY,
-          "公式: 静默下单销售额 × 提成比例", defined_name="奖金池"),
+          "公式: 静默下单销售额 × 提成比例", defined_name="奖金池", kind="money"),
     Param("pool_split", "奖金池分配", "1:40%+200; 2:30%+100; 其余:30%", notation="split",
           note="第一名 40% + 200 元; 第二名 30% + 100 元; 其余 30% 由剩余人员平均分配; 分数相同按个"
                "人销售额排名"),
     Param("promotion_months", "晋升: 连续月数", 3, "0", "连续 3 个月达到中级或高级客服分值, 升职加"
-                                                  "薪 (刷新时按 历史 表提示)"),
+                                                  "薪 (刷新时按 历史 表提示)",
+          kind="count", bounds=AT_LEAST_ONE),
     Param("promotion_grades", "晋升: 等级", "中级客服,高级客服", "General"),
     MIN_WAGE,
 )

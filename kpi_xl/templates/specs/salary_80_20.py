@@ -119,7 +119,7 @@ TEMPLATE = Template(
     params=(
         Param("fixed_share", "固定部分比例", 0.8, "0%", "工资 = 目标工资 × 80% + 目标工资 × 20% × K"
                                                   "PI考核系数",
-              defined_name="固定比例"),
+              defined_name="固定比例", kind="rate"),
         MIN_WAGE,
     ),
     roster=(Input("target", "目标工资", "money",

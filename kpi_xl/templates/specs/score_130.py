@@ -94,19 +94,20 @@ CALCS = (
 )
 
 PARAMS = (
-    Param("total", "总分", 130, "0", defined_name="总分",
+    Param("total", "总分", 130, "0", defined_name="总分", kind="points",
           assumption="原表未说明加分后能否超过总分; 得分封顶 130, 扣分后最低 0。"),
     Param("threshold", "KPI奖金门槛 (占总分)", 0.7, "0%", "低于总分 70% (91 分) 考核不合格, 无KPI考"
-                                                   "核奖金"),
+                                                   "核奖金",
+          kind="rate"),
     Param("bonus_total", "KPI总奖金 (每人)", None, FMT_MONEY,
           "原表“KPI总奖金( )”括号内为空, 请填写; 所得KPI考核奖金 = 总奖金 × 得分 / 总分",
-          sample_value=1000, defined_name="KPI总奖金"),
-    Param("attendance_full", "出勤率满分 (全勤)", 20, "0"),
+          sample_value=1000, defined_name="KPI总奖金", kind="money"),
+    Param("attendance_full", "出勤率满分 (全勤)", 20, "0", kind="points"),
     Param("late_rule", "迟到扣分", "每次-5", notation="deduct"),
     Param("leave_rule", "请假扣分", "每次-5", notation="deduct"),
     Param("absent_rule", "旷工扣分", "每次-10", notation="deduct"),
     Param("low_review_rule", "低质评价扣分", "每次-5", notation="deduct"),
-    Param("praise_points", "客户表扬 (每次加分)", 2, "0"),
+    Param("praise_points", "客户表扬 (每次加分)", 2, "0", kind="points"),
     MIN_WAGE,
 )
 

@@ -14,6 +14,7 @@ from kpi_xl.templates.model import (
     Template,
 )
 from kpi_xl.templates.specs.common import (
+    AT_LEAST_ONE,
     FMT_MONEY,
     FMT_POINTS,
     FMT_RATE,
@@ -134,26 +135,29 @@ CALCS = (
 )
 
 PARAMS = (
-    Param("bad_review_points", "差评扣分 (每个差评)", 50, "0", notation=None,
+    Param("bad_review_points", "差评扣分 (每个差评)", 50, "0", notation=None, kind="deduction",
           assumption="原表写“一个差评扣50(待定)”; 取 50 分, 从加权总分中扣, 总分最低为 0。",
           defined_name="差评扣分"),
-    Param("salary", "薪资", 1280, FMT_MONEY, "各等级相同", defined_name="薪资"),
+    Param("salary", "薪资", 1280, FMT_MONEY, "各等级相同", defined_name="薪资",
+          kind="money"),
     Param("post_bonus", "岗位奖金 (按等级)", "高级客服:400; 中级客服:200; 初级客服:0; 不合格:0",
           notation="tier",
           assumption="原表只列高级/中级/初级; 低于 70 分 (不合格) 无岗位奖金, 仍发薪资、餐补 (及全"
                      "勤奖)。",
           defined_name="岗位奖金"),
-    Param("meal", "餐补", 150, FMT_MONEY, defined_name="餐补"),
+    Param("meal", "餐补", 150, FMT_MONEY, defined_name="餐补", kind="money"),
     Param("attendance_bonus", "全勤奖", 100, FMT_MONEY, "仅 考核表 全勤=是 者发放",
-          defined_name="全勤奖"),
+          defined_name="全勤奖", kind="money"),
     Param("team_rate", "团队超额奖金比例", 0.01, "0.0%",
           "团队实际销售额超过团队目标的部分 × 本比例, 按个人销售额占团队销售额的比例分给团队全体成"
           "员。",
-          defined_name="团队超额比例"),
+          defined_name="团队超额比例", kind="rate"),
     MIN_WAGE,
     Param("eliminate_below", "淘汰分数线", 70, "0", "KPI 得分低于此分记一次", defined_name="淘汰分"
-                                                                             "数线"),
-    Param("eliminate_times", "淘汰次数", 2, "0", "原表: 两次低于70分, 淘汰。第一次标“淘汰预警”。"),
+                                                                             "数线",
+          kind="points"),
+    Param("eliminate_times", "淘汰次数", 2, "0", "原表: 两次低于70分, 淘汰。第一次标“淘汰预警”。",
+          kind="count", bounds=AT_LEAST_ONE),
     Param("eliminate_window", "淘汰窗口 (月)", "全部", "General",
           assumption="原表未说明两次是否须连续; 取 历史 表中记录的全部月份内任意两次。"
                      "可改为月数, 如 3 = 最近 3 个月内。",
