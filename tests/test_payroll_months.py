@@ -62,6 +62,13 @@ S1_AGENTS = [
 S1_TABLES = {"团队目标销售额": [("售前二组", 70000)]}
 
 
+def next_month(path, month: str) -> None:
+    """HR rolls the workbook to ``month``: 考核!B2, the cell the refresh reads the month from."""
+    book = openpyxl.load_workbook(path)
+    book["考核"]["B2"] = month
+    book.save(path)
+
+
 @pytest.fixture(scope="module")
 def s1(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("s1")
@@ -148,11 +155,12 @@ def test_s1_elimination_warning_then_elimination(tmp_path) -> None:
     # KF104: 2026-09 61 and 2026-10 66 → two months below 70 → 淘汰
     assert "淘汰 (2026-09 61分; 2026-10 66分)" in october["KF104"]["备注"]
     assert not october["KF101"]["备注"] or "淘汰" not in october["KF101"]["备注"]
-    november = by_agent(refresh_file(path, month="2026-11").records())
+    next_month(path, "2026-11")
+    november = by_agent(refresh_file(path).records())
     # KF103: 2026-10 26 (now on 历史, written by the October refresh) + 2026-11 26 → 淘汰
     assert "淘汰 (2026-10 26分; 2026-11 26分)" in november["KF103"]["备注"]
     # the same month again replaces its rows: 历史 holds 2 + 4 + 4 rows
-    refresh_file(path, month="2026-11")
+    refresh_file(path)
     months = [row[0].value for row in openpyxl.load_workbook(path)["历史"].iter_rows(min_row=5)]
     assert months == ["2026-09"] * 2 + ["2026-10"] * 4 + ["2026-11"] * 4
 
@@ -318,5 +326,6 @@ def test_s5_commission_and_quarterly_prize_by_hand(tmp_path) -> None:
         assert (row["提成奖金"], row["销售单项奖"], row["季度优异奖"], row["应发工资"]) == (
             commission, prize, quarter, net), agent
     # not the first month of a quarter: no quarterly prize (2026-11)
-    november = by_agent(refresh_file(path, month="2026-11").records())
+    next_month(path, "2026-11")
+    november = by_agent(refresh_file(path).records())
     assert {r["季度优异奖"] for r in november.values()} == {D("0.00")}

@@ -108,11 +108,12 @@ CASES: tuple[Case, ...] = (
          "still read K, pay unchanged", issues=(("考核", "A4", "回复过的旺旺数"),)),
     Case("b07_blank_rows.xlsx", "blank rows skipped: same pay as the clean month"),
     Case("b08_duplicate_id.xlsx", "异常 考核!A5 and A6 工号 KF001 出现 2 次, 员工!A6 KF002 "
-         "考核表没有; both KF001 rows 待核",
+         "考核表没有; both KF001 rows 待核, and their team (the rows feed its 团队超额奖金 pool)",
          issues=(("考核", "A5", "出现 2 次"), ("考核", "A6", "出现 2 次"),
-                 ("员工", "A6", "考核表没有")), on_hold=("KF001",)),
-    Case("b09_missing_from_roster.xlsx", "异常 考核!A7 工号 KF003 不在员工表; KF003 待核",
-         issues=(("考核", "A7", "不在员工表"),), on_hold=("KF003",)),
+                 ("员工", "A6", "考核表没有")), on_hold=("KF001", "KF003")),
+    Case("b09_missing_from_roster.xlsx", "异常 考核!A7 工号 KF003 不在员工表; KF003 待核, and its "
+         "team (the row feeds its 团队超额奖金 pool)",
+         issues=(("考核", "A7", "不在员工表"),), on_hold=TEAM_1),
     Case("b10_roster_extra_agent.xlsx", "异常 员工!A13 KF009 在员工表, 但考核表没有; pay unchanged",
          issues=(("员工", "A13", "考核表没有"),)),
     Case("b11_assessment_renamed.xlsx", "exit 1, nothing written: 找不到“考核”表, 可能被改名为"

@@ -23,7 +23,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import chain, compress, islice, repeat
-from operator import is_
+from operator import is_, ne
 
 import numpy as np
 
@@ -44,6 +44,7 @@ from kpi_xl.payroll.grid import (
     Cell,
     GridLike,
     Sheet,
+    ambiguous_month,
     error_code,
     error_message,
     identity,
@@ -52,7 +53,13 @@ from kpi_xl.payroll.grid import (
     month_text_of,
     text_of,
 )
-from kpi_xl.payroll.history import HistoryRow, apply_rules, merge, read_history
+from kpi_xl.payroll.history import (
+    HistoryOutcome,
+    HistoryRow,
+    apply_rules,
+    merge,
+    read_history,
+)
 from kpi_xl.payroll.result import (
     ON_HOLD,
     TOTAL,
@@ -93,7 +100,6 @@ _READ_IN_FULL = frozenset({ASSESSMENT, ROSTER, HISTORY, RULES, OVERVIEW})
 HEAD_ONLY = {PAY: HEADER_ROWS, DETAIL: HEADER_ROWS, ISSUES: HEADER_ROWS}
 """The refresh's own output sheets whose rows below the header it replaces without reading
 them: sheet → the last row :func:`compute_payroll` reads (an adapter may read no further)."""
-_NOTHING: frozenset[str] = frozenset()
 _CHUNK = 1 << 16
 """Numbers (two per cell) of the formula cells taken into one array at a time."""
 _CELL = re.compile(r"[A-Z]+(\d+)")
@@ -240,10 +246,14 @@ def _month_pay(template: Template, grids: Mapping[str, Sheet], columns: dict[str
 
     counts = Counter(table.ids)
     cells = None if formulas is None else _formula_cells(formulas)
-    reasons, bad = _check_rows(template, table, columns, counts, roster, bad_bases, ambiguous,
-                               cells, issues)
-    held = _pool_holds(template, table, bad, reasons)
-    for agent, cell in (roster or {}).items():
+    reasons, bad, moved = _check_rows(template, table, columns, counts, roster, bad_bases,
+                                      ambiguous, cells, issues)
+    rule_hold = book.hold_reason()
+    if rule_hold is not None:  # a 规则 value every row's formulas read: nobody is paid on it
+        for why in reasons:
+            why.append(rule_hold)
+    held = _pool_holds(template, table, columns, bad, moved, reasons, issues)
+    for agent, cell in (roster.cells if roster else {}).items():
         if agent not in counts:
             issues.add(ROSTER, cell, agent,
                        f"工号 {agent} 在员工表, 但考核表没有 (not in 考核 this month)")
@@ -258,7 +268,7 @@ def _month_pay(template: Template, grids: Mapping[str, Sheet], columns: dict[str
         and not is_error(a.grade)]
     recorded, unreadable_months = read_history(grids.get(HISTORY, Sheet()))
     merged = merge(recorded, month, current)
-    outcome = apply_rules(template.history_rules, merged, month, book)
+    outcome = _judge_history(template, merged, month, book, current, len(agents), issues)
     for note in outcome.notes:
         issues.add(HISTORY, "", "", note)
     unreadable: dict[str, list[str]] = {}
@@ -285,6 +295,24 @@ def _month_pay(template: Template, grids: Mapping[str, Sheet], columns: dict[str
     return _laid_out(agents), _total_row(template, agents), history_rows
 
 
+def _judge_history(template: Template, merged: Sequence[HistoryRow], month: str,
+                   book: RuleBook, current: Sequence[HistoryRow], agents: int, issues: _Issues
+                   ) -> HistoryOutcome:
+    """The history rules over 历史 with this month's rows; not run when this month has none
+    (no agent on 考核, or none with a score): there is nobody to judge, and the rules would
+    only report the month missing from 历史."""
+    if current:
+        return apply_rules(template.history_rules, merged, month, book)
+    if agents and template.history_rules:
+        headers = {line.source: line.header for line in template.pay_lines}
+        flags = "、".join(dict.fromkeys(rule.flag or headers.get(rule.key, rule.key)
+                                       for rule in template.history_rules))
+        issues.add(HISTORY, "", "", f"本月没有可记入历史的得分 (全员待核), "
+                                    f"历史规则 ({flags}) 未判断 "
+                                    "(no scores this month: the history rules were not run)")
+    return HistoryOutcome()
+
+
 # ---------------------------------------------------------------------------------- reading
 
 
@@ -299,17 +327,44 @@ def _missing_sheet(name: str, grids: Mapping[str, Sheet]) -> str:
 
 
 def _month(assessment: Sheet, month: str | None) -> str:
-    value: object = month
-    where = "--month"
+    """The month refreshed: 考核!考核月份, or ``month`` (--month) where that cell is blank; both
+    given, they must agree (a wrong month would file this month's rows under another on 历史,
+    which the 淘汰/晋升 rules read)."""
+    cell, typed = assessment.label_value(MONTH_LABEL)
+    where = f"{ASSESSMENT}!{coordinate(*cell) if cell else 'B2'}"
+    written = None if is_blank(month_text_of(typed)) else _read_month(typed, where)
     if month is None:
-        cell, value = assessment.label_value(MONTH_LABEL)
-        where = f"{ASSESSMENT}!{coordinate(*cell) if cell else 'B2'}"
-    value = month_text_of(value)
-    if is_blank(value):
-        raise ValueProblem(f"考核月份未填写: 请在 {where} 填写 (如 2026-11) 或使用 --month",
-                           f"the month is blank: fill {where} or pass --month")
+        if written is None:
+            raise ValueProblem(f"考核月份未填写: 请在 {where} 填写 (如 2026-11) 或使用 --month",
+                               f"the month is blank: fill {where} or pass --month")
+        return written
+    if is_blank(month_text_of(month)):
+        raise ValueProblem(f"--month 为空: 请写成 YYYY-MM (如 2026-11), 或不用 --month 而按 "
+                           f"{where} 的考核月份", "--month is blank: write YYYY-MM (e.g. "
+                           f"2026-11), or leave --month out to use {where}")
+    given = _read_month(month, "--month")
+    if written is not None and written != given:
+        raise ValueProblem(
+            f"月份不一致: {where} 是 {written}, --month 是 {given}: 请核对后改正 {where} 或去掉 "
+            f"--month (--month 只在 {where} 为空时使用)",
+            f"the months differ: {where} says {written}, --month says {given}: correct {where} "
+            f"or drop --month (--month is for a blank {where} only)")
+    return given
+
+
+def _read_month(value: object, where: str) -> str:
+    """A month cell or argument as ``YYYY-MM``; a number that may have lost a trailing zero
+    (2026.1: 2026.10 or 2026.1?) is refused, not guessed."""
+    either = ambiguous_month(value)
+    if either is not None:
+        shown = format_number(value) if isinstance(value, float) else str(value)
+        raise ValueProblem(
+            f"{where}: 考核月份是数字 {shown}, 无法确定是 {either[0]} 还是 {either[1]} (输入 "
+            f"{shown}0 时 Excel 会去掉末尾的 0): 请以文本输入 {either[0]} (或 {either[1]})",
+            f"{where}: the month is the number {shown}: {either[0]} or {either[1]}? (Excel drops "
+            f"the trailing zero of {shown}0): type it as text, {either[0]} or {either[1]}")
     try:
-        return core_history.month_text(core_history.month_number(value))
+        return core_history.month_text(core_history.month_number(month_text_of(value)))
     except KpiError as error:
         raise ValueProblem(f"{where}: {error.zh}", f"{where}: {error.en}") from None
 
@@ -369,13 +424,32 @@ def _agent_rows(template: Template, sheet: Sheet, top: int, columns: dict[str, i
                        "本行有数据但没有工号, 未计算 (a row with data but no staff id)")
     filled = [value is not None for value in ids]
     rows = list(compress(below, filled))
+    if not rows:
+        issues.add(ASSESSMENT, coordinate(top + 1, id_col), "",
+                   "考核表还没有任何工号, 本月无人计算: 请填入本月考核数据后再刷新 "
+                   "(no agent rows on 考核 yet)")
     return _AgentTable(rows, list(map(identity, compress(ids, filled))),
                        {key: sheet.column(col, rows) for key, col in columns.items()})
 
 
-def _roster(grids: Mapping[str, Sheet], issues: _Issues) -> dict[str, str] | None:
-    """工号 → its cell on 员工; ``None`` (listed on 异常) when the sheet or its 工号 header is
-    missing: no agent can be checked against the roster, so everyone is 待核."""
+@dataclass
+class _Roster:
+    """员工 by 工号, each from its first row: the 工号 cell, the row, 姓名 and 团队 (the
+    columns ``None`` where 员工 lacks the header); and the 工号 repeated on 员工."""
+
+    cells: dict[str, str]
+    rows: dict[str, int]
+    columns: dict[str, int | None]
+    """``"name"``/``"team"`` → the 员工 column."""
+    values: dict[str, dict[str, object]]
+    """``"name"``/``"team"`` → 工号 → the cell's value."""
+    repeated: set[str]
+
+
+def _roster(grids: Mapping[str, Sheet], issues: _Issues) -> _Roster | None:
+    """员工 by 工号 (:class:`_Roster`); ``None`` (listed on 异常) when the sheet or its 工号
+    header is missing: no agent can be checked against the roster, so everyone is 待核. A
+    工号 repeated is listed (the agent is 待核: which row holds the pay bases is unknown)."""
     if ROSTER not in grids:
         issues.add(ROSTER, "", "", f"{_missing_sheet(ROSTER, grids)}; 无法核对工号, 全员待核 "
                                    f"(the {ROSTER} sheet is missing: nobody can be checked)")
@@ -386,18 +460,29 @@ def _roster(grids: Mapping[str, Sheet], issues: _Issues) -> dict[str, str] | Non
         issues.add(ROSTER, "", "", "员工表找不到表头“工号”: 无法核对工号, 全员待核 "
                                    "(the roster has no 工号 header)")
         return None
-    col = sheet.header_columns(top)["工号"]
-    found: dict[str, str] = {}
+    headers = sheet.header_columns(top)
+    col = headers["工号"]
+    roster = _Roster({}, {}, {"name": headers.get("姓名"), "team": headers.get("团队")},
+                     {"name": {}, "team": {}}, set())
     below = sheet.rows_below(top)
     for r, value in zip(below, sheet.column(col, below), strict=True):
         if value is None:
             continue
         agent = identity(value)
-        if agent in found:
-            issues.add(ROSTER, coordinate(r, col), agent, f"工号 {agent} 在员工表重复 (duplicate)")
+        if agent in roster.cells:
+            issues.add(ROSTER, coordinate(r, col), agent,
+                       f"工号 {agent} 在员工表重复 ({ROSTER}!{roster.cells[agent]}、"
+                       f"{ROSTER}!{coordinate(r, col)}), 待核: 请删除多余的一行 "
+                       f"(duplicate staff id on the roster)")
+            roster.repeated.add(agent)
             continue
-        found[agent] = coordinate(r, col)
-    return found
+        roster.cells[agent] = coordinate(r, col)
+        roster.rows[agent] = r
+    rows = list(roster.rows.values())
+    for key, column in roster.columns.items():
+        if column is not None:
+            roster.values[key] = dict(zip(roster.rows, sheet.column(column, rows), strict=True))
+    return roster
 
 
 def _roster_problems(template: Template, sheet: Sheet, issues: _Issues) -> set[str]:
@@ -437,35 +522,37 @@ def _formula_cells(formulas: Mapping[str, Collection[Cell]]) -> AbstractSet[Cell
 
 
 def _check_rows(template: Template, table: _AgentTable, columns: dict[str, int],
-                counts: Counter[str], roster: Mapping[str, str] | None, bad_bases: set[str],
+                counts: Counter[str], roster: _Roster | None, bad_bases: set[str],
                 ambiguous: Mapping[int, set[str]], cells: AbstractSet[Cell] | None,
-                issues: _Issues) -> tuple[list[list[str]], dict[int, set[str]]]:
-    """List each agent row's problems on 异常, row by row: a repeated 工号, the roster, the
-    inputs (:func:`_row_problems`), formulas typed over (``cells``: the cells of 考核 holding a
-    formula; ``None`` skips the check) and ambiguous repeated headers. Returns per agent the
-    reasons it is 待核, and per agent with a listed cell the keys of those columns."""
+                issues: _Issues) -> tuple[list[list[str]], dict[int, set[str]], dict[int, str]]:
+    """List each agent row's problems on 异常, row by row: a repeated 工号, the roster (姓名
+    and 团队 compared with 员工's), the inputs (:func:`_row_problems`), formulas typed over
+    (``cells``: the cells of 考核 holding a formula; ``None`` skips the check) and ambiguous
+    repeated headers. Returns per agent the reasons it is 待核; per agent with a problem the
+    keys of the columns concerned (every column when the row itself is in doubt: whose row it
+    is, or which team it counts for); and per agent whose 团队 on 员工 differs, that team."""
     reasons: list[list[str]] = [[] for _ in table.rows]
     bad: dict[int, set[str]] = {}
+    moved: dict[int, str] = {}
     calcs = [calc for _, calc in template.sheet_calcs()]
     suspects = _suspect_rows(template, table)
+    differing = {} if roster is None else _roster_differences(table, roster)
     overwritten = set() if cells is None else _rows_without_formulas(calcs, table, columns,
                                                                     cells)
     for index in _rows_to_check(table, counts, roster, bad_bases,
-                                suspects | overwritten | ambiguous.keys()):
-        row, agent, why = table.rows[index], table.ids[index], reasons[index]
+                                suspects | overwritten | ambiguous.keys() | differing.keys()):
+        why = reasons[index]
         found: set[str] = set()
-        if counts[agent] > 1:
-            issues.add(ASSESSMENT, coordinate(row, columns["id"]), agent,
-                       f"工号 {agent} 在考核表出现 {counts[agent]} 次 (duplicate staff id)")
-            why.append("工号重复")
-        if roster is None:
-            why.append("员工表缺失")
-        elif agent not in roster:
-            issues.add(ASSESSMENT, coordinate(row, columns["id"]), agent,
-                       f"工号 {agent} 不在员工表 (not on the roster)")
-            why.append("员工表无此工号")
-        elif agent in bad_bases:
-            why.append("员工表数据有误")
+        in_doubt = _identity_problems(table, columns, counts, roster, index, why, issues)
+        if roster is not None:
+            if table.ids[index] in bad_bases:
+                why.append("员工表数据有误")
+            for key in differing.get(index, ()):
+                _list_difference(table, columns, roster, index, key, issues)
+                why.append(f"{_HEADERS[key]}与员工表不符")
+                if key == "team":
+                    moved[index] = text_of(roster.values[key][table.ids[index]])
+                    in_doubt = True
         if index in suspects:
             found |= _row_problems(template, table.row(index), columns, issues)
         if found:
@@ -478,9 +565,70 @@ def _check_rows(template: Template, table: _AgentTable, columns: dict[str, int],
         if index in ambiguous:
             found |= ambiguous[index]
             why.append("表头重复的列数值不同")
+        if in_doubt:
+            found |= table.values.keys()
         if found:
             bad[index] = found
-    return reasons, bad
+    return reasons, bad, moved
+
+
+def _identity_problems(table: _AgentTable, columns: dict[str, int], counts: Counter[str],
+                       roster: _Roster | None, index: int, why: list[str], issues: _Issues
+                       ) -> bool:
+    """List agent ``index``'s 工号 problems: repeated on 考核, not on 员工 (or 员工 missing),
+    repeated on 员工. Whether the row is in doubt as a whole (whose data it is)."""
+    row, agent = table.rows[index], table.ids[index]
+    in_doubt = False
+    if counts[agent] > 1:
+        issues.add(ASSESSMENT, coordinate(row, columns["id"]), agent,
+                   f"工号 {agent} 在考核表出现 {counts[agent]} 次 (duplicate staff id)")
+        why.append("工号重复")
+        in_doubt = True
+    if roster is None:
+        why.append("员工表缺失")
+    elif agent not in roster.cells:
+        issues.add(ASSESSMENT, coordinate(row, columns["id"]), agent,
+                   f"工号 {agent} 不在员工表 (not on the roster)")
+        why.append("员工表无此工号")
+        in_doubt = True
+    elif agent in roster.repeated:
+        why.append("员工表工号重复")
+        in_doubt = True
+    return in_doubt
+
+
+_HEADERS = {"name": "姓名", "team": "团队"}
+"""The 考核 columns compared with 员工's, by key."""
+
+
+def _roster_differences(table: _AgentTable, roster: _Roster) -> dict[int, list[str]]:
+    """Per agent whose 姓名 or 团队 on 考核 is not 员工's for its 工号 (both filled; compared
+    as text, spaces trimmed and full-width folded — no fuzzy match): the keys that differ.
+    Cells equal as they are (nearly all) are passed over a column at a time."""
+    found: dict[int, list[str]] = {}
+    for key in _HEADERS:
+        if roster.columns[key] is None or key not in table.values:
+            continue
+        ours = table.values[key]
+        theirs = list(map(roster.values[key].get, table.ids))
+        for index in compress(range(len(ours)), map(ne, ours, theirs)):
+            if not (is_blank(ours[index]) or is_blank(theirs[index])) and (
+                    text_of(ours[index]) != text_of(theirs[index])):
+                found.setdefault(index, []).append(key)
+    return dict(sorted(found.items()))
+
+
+def _list_difference(table: _AgentTable, columns: dict[str, int], roster: _Roster,
+                     index: int, key: str, issues: _Issues) -> None:
+    """异常: agent ``index``'s 姓名/团队 (``key``) differs from 员工's, both cells named."""
+    agent, header = table.ids[index], _HEADERS[key]
+    cell = coordinate(table.rows[index], columns[key])
+    ours, theirs = text_of(table.values[key][index]), text_of(roster.values[key][agent])
+    where = f"{ROSTER}!{coordinate(roster.rows[agent], roster.columns[key] or 1)}"
+    issues.add(ASSESSMENT, cell, agent,
+               f"工号 {agent} 的{header}: 考核表是“{ours}” ({ASSESSMENT}!{cell}), "
+               f"员工表是“{theirs}” ({where}): 请核对本行是否此人的数据 (只排序了工号列?) "
+               f"({header} differs from the roster)")
 
 
 def _suspect_rows(template: Template, table: _AgentTable) -> set[int]:
@@ -536,13 +684,15 @@ def _ambiguous(doubled: Mapping[str, list[int]], sheet: Sheet, table: _AgentTabl
     return found
 
 
-def _rows_to_check(table: _AgentTable, counts: Counter[str], roster: Mapping[str, str] | None,
+def _rows_to_check(table: _AgentTable, counts: Counter[str], roster: _Roster | None,
                    bad_bases: Collection[str], flagged: Iterable[int]) -> Iterable[int]:
     """The agents that get a reason or an issue: a repeated 工号, the roster, or ``flagged``."""
     if roster is None:
         return range(len(table))
+    known, repeated = roster.cells, roster.repeated
     listed = {index for index, agent in enumerate(table.ids)
-              if counts[agent] > 1 or agent not in roster or agent in bad_bases}
+              if counts[agent] > 1 or agent not in known or agent in bad_bases
+              or agent in repeated}
     return sorted(listed.union(flagged))
 
 
@@ -601,10 +751,14 @@ def _formula_problems(calcs: Sequence[Calc], row: _Row, columns: dict[str, int],
     return found
 
 
-def _pool_holds(template: Template, table: _AgentTable, bad: Mapping[int, set[str]],
-                reasons: list[list[str]]) -> dict[int, set[str]]:
+def _pool_holds(template: Template, table: _AgentTable, columns: dict[str, int],
+                bad: Mapping[int, set[str]], moved: Mapping[int, str], reasons: list[list[str]],
+                issues: _Issues) -> dict[int, set[str]]:
     """A pay line shared across rows (:attr:`PayLine.pool`) is not paid to anyone sharing the
-    pool with a row whose problem feeds it (a listed cell in a column the line depends on).
+    pool with a row whose problem feeds it (a listed cell in a column the line depends on, or
+    a row in doubt as a whole: :func:`_check_rows`); a row whose 团队 differs from 员工's
+    feeds both teams' pools (``moved``: which one it belongs to is unknown). Each pool held is
+    listed on 异常, naming the rows that fed it.
 
     Returns, per agent, the sources of the pay lines held there: their amounts came out of
     a pool a bad row fed, so they are left blank rather than shown."""
@@ -613,24 +767,68 @@ def _pool_holds(template: Template, table: _AgentTable, bad: Mapping[int, set[st
         if line.pool is None:
             continue
         feeds = template.depends_on(line.source)
-        if not any(keys & feeds for keys in bad.values()):
+        feeders = sorted(index for index, keys in bad.items() if keys & feeds)
+        if not feeders:
             continue
-        teams = table.column("team")
-        groups: dict[str, list[int]] = {}
-        for index in range(len(table)):
-            group = text_of(teams[index]) if line.pool == "team" else ""
-            groups.setdefault(group, []).append(index)
-        for members in groups.values():
-            fed = [table.ids[i] for i in members if bad.get(i, _NOTHING) & feeds]
-            if not fed:
-                continue
-            who = "、".join(dict.fromkeys(fed))
-            scope = "同组 " if line.pool == "team" else "全员共用奖金池, "
-            for index in members:
-                held.setdefault(index, set()).add(line.source)
-                if not bad.get(index, _NOTHING) & feeds:
-                    reasons[index].append(f"{line.header}: {scope}{who} 数据有误, 奖金池待核")
+        groups = _pool_groups(table, line.pool)
+        fed: dict[str, list[int]] = {}
+        for index in feeders:
+            for group in _groups_fed(table, index, line.pool, moved):
+                fed.setdefault(group, []).append(index)
+        for group, members in groups.items():
+            if group in fed:
+                _hold_pool(table, columns, line, group, members, fed[group], bad, reasons,
+                           issues)
+                for index in members:
+                    held.setdefault(index, set()).add(line.source)
     return held
+
+
+def _pool_groups(table: _AgentTable, scope: str) -> dict[str, list[int]]:
+    """The agents sharing each pool of a line: per 团队 (as compared) or everyone."""
+    if scope != "team":
+        return {"": list(range(len(table)))}
+    groups: dict[str, list[int]] = {}
+    for index, team in enumerate(map(text_of, table.column("team"))):
+        groups.setdefault(team, []).append(index)
+    return groups
+
+
+def _groups_fed(table: _AgentTable, index: int, scope: str, moved: Mapping[int, str]
+                ) -> list[str]:
+    """The pools row ``index`` feeds or may feed: its 团队's (and 员工's, when that differs)."""
+    if scope != "team":
+        return [""]
+    team = text_of(table.column("team")[index])
+    return [team, moved[index]] if index in moved else [team]
+
+
+def _hold_pool(table: _AgentTable, columns: dict[str, int], line: PayLine, group: str,
+               members: Sequence[int], fed: Sequence[int], bad: Mapping[int, set[str]],
+               reasons: list[list[str]], issues: _Issues) -> None:
+    """Hold one pool: each member that is not itself a feeder gets a reason, and 异常 a row
+    naming the rows on hold that fed it (the first few; rows with a problem besides the
+    pool line's own cell first: theirs fed it, the others only show its error)."""
+    who = "、".join(dict.fromkeys(table.ids[i] for i in fed))
+    scope = "同组 " if line.pool == "team" else "全员共用奖金池, "
+    feeds = set(fed)
+    for index in members:
+        if index not in feeds:
+            reasons[index].append(f"{line.header}: {scope}{who} 数据有误, 奖金池待核")
+    named = sorted(fed, key=lambda index: not bad[index] - {line.source})[:_NAMED_ROWS]
+    id_col = columns.get("id", 1)
+    shown = [f"{ASSESSMENT}!{coordinate(table.rows[i], id_col)} {table.ids[i]}" for i in named]
+    more = f" 等 {len(fed)} 行" if len(fed) > _NAMED_ROWS else ""
+    pool = f"团队“{group}”的奖金池" if line.pool == "team" else "全员共用的奖金池"
+    people = len(dict.fromkeys(map(table.ids.__getitem__, members)))
+    issues.add(ASSESSMENT, coordinate(table.rows[named[0]], id_col), "",
+               f"{line.header}: {pool}涉及待核的行 ({'、'.join(shown)}{more}), "
+               f"共用此奖金池的 {people} 人{line.header}待核 "
+               f"(a row on hold feeds the {line.header} pool: it is not paid out)")
+
+
+_NAMED_ROWS = 5
+"""The rows a held pool's 异常 row names (then ``等 N 行``)."""
 
 
 # ---------------------------------------------------------------------------------- pay

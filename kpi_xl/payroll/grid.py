@@ -14,6 +14,7 @@ hands over each column whole.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -251,6 +252,18 @@ def month_text_of(value: object) -> object:
             return text[:7]
         return text
     return value
+
+
+def ambiguous_month(value: object) -> tuple[str, str] | None:
+    """The two months a number like 2026.1 may be (``2026-10``, ``2026-01``): typed 2026.10 in
+    a General cell, Excel keeps 2026.1 — the trailing zero is gone, so which month it was
+    cannot be told. ``None`` for any other value (2026.11, 2026.01 as text, a date …)."""
+    if not isinstance(value, float) or not math.isfinite(value):
+        return None
+    year, _, digits = repr(value).partition(".")
+    if not year.isdigit() or len(year) != 4 or len(digits) != 1 or not 1 <= int(digits + "0") <= 12:
+        return None
+    return f"{year}-{digits}0", f"{year}-0{digits}"
 
 
 def identity(value: object) -> str:
