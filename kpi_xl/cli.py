@@ -146,6 +146,9 @@ def _new(arguments: argparse.Namespace) -> int:
         raise KpiError("--history 和 --agents 只用于示例数据: 请同时使用 --sample",
                        "--history and --agents need --sample")
     out = Path(arguments.out)
+    if out.suffix.lower() != ".xlsx":
+        raise KpiError(f"输出文件应以 .xlsx 结尾, 收到 {out.name}",
+                       f"the output file must end in .xlsx, got {out.name}")
     check_not_open_in_excel(out)
     if out.exists() and not arguments.force:
         raise KpiError(f"{out} 已存在, 未写入: 要覆盖请加 --force (旧文件会留作 .bak)",

@@ -65,6 +65,14 @@ def test_sample_options_need_sample(tmp_path: Path, extra: list[str],
     assert not (tmp_path / "m.xlsx").exists()
 
 
+@pytest.mark.parametrize("name", ["2026-11", "2026-11.xls", "2026-11.csv"])
+def test_new_writes_only_an_xlsx(tmp_path: Path, name: str,
+                                 capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["new", "taobao-cs", str(tmp_path / name), "--no-lite"]) == 1
+    assert "输出文件应以 .xlsx 结尾" in capsys.readouterr().err
+    assert not (tmp_path / name).exists()
+
+
 def test_a_negative_history_is_refused(tmp_path: Path) -> None:
     with pytest.raises(SystemExit) as exit_:
         main(["new", "taobao-cs", str(tmp_path / "m.xlsx"), "--sample", "--history", "-2"])
