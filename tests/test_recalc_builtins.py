@@ -23,9 +23,11 @@ DATA = {
 }
 
 
-def calc(formula: str, extra: dict | None = None) -> object:
-    """Value of ``formula`` typed in Z1 of a sheet holding DATA."""
-    sheet = SheetData("S", values={**DATA, **(extra or {})}, formulas={(1, 26): formula})
+def calc(formula: str, extra: dict | None = None, *, array: bool = False) -> object:
+    """Value of ``formula`` typed in Z1 of a sheet holding DATA (``array``: as an array
+    formula, which a function given a computation on a range needs, as in Excel)."""
+    sheet = SheetData("S", values={**DATA, **(extra or {})}, formulas={(1, 26): formula},
+                      array_formulas={(1, 26): "Z1"} if array else {})
     result = recalculate(BookData({"S": sheet}), functions={}, rowwise=frozenset())
     assert not result.not_computable, result.not_computable
     return result.values["S"][(1, 26)]
@@ -89,7 +91,7 @@ def test_maths_errors() -> None:
     ("=_xlfn.SWITCH(B1,\"李四\",1,\"张三\",2,9)", 2.0), ("=_xlfn.SWITCH(A1,1,1,9)", 9.0),
 ])
 def test_logic(formula: str, expected: object) -> None:
-    assert calc(formula) == expected
+    assert calc(formula, array=":" in formula) == expected  # OR(A1:A4>35): array formula
 
 
 def test_logic_errors() -> None:
@@ -98,7 +100,7 @@ def test_logic_errors() -> None:
     assert code(calc("=IFNA(1/0,0)")) == "#DIV/0!"
     assert code(calc("=_xlfn.IFS(A1>50,1)")) == "#N/A"
     assert code(calc("=_xlfn.SWITCH(A1,1,1)")) == "#N/A"
-    assert code(calc("=AND(A1:A4>5,D3)")) == "#N/A"
+    assert code(calc("=AND(A1:A4>5,D3)", array=True)) == "#N/A"
     assert code(calc("=AND(B1:B5)")) == "#VALUE!"
     assert calc("=IF(A1>5,1,1/0)") == 1.0  # the branch not taken does not matter
 

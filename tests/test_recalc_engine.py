@@ -124,24 +124,27 @@ def test_blank_results_are_zero_and_strings_stay() -> None:
     assert result.values["S"] == {(1, 2): 0.0, (1, 3): 0.0, (1, 4): "好", (1, 5): ""}
 
 
-def test_array_result_in_a_column_of_formulas_is_not_computable() -> None:
-    sheet = SheetData("S", values={(1, 1): 1.0, (2, 1): 2.0},
-                      formulas={(1, 2): "=$A$1:$A$2*2", (2, 2): "=$A$1:$A$2*2"})
-    result, _ = run([sheet])
+def test_plain_formula_whose_value_stays_an_array_is_not_computable() -> None:
+    # a function of no range returning two values: which one Excel shows is not decided here
+    sheet = SheetData("S", formulas={(1, 2): "=KPI_PAIR()", (2, 2): "=KPI_PAIR()"})
+    result = Engine(BookData({"S": sheet}), {"KPI_PAIR": lambda: [[1.0], [2.0]]},
+                    frozenset()).run()
     assert result.values["S"] == {}
-    assert len(result.not_computable) == 2
+    assert [p.cell for p in result.not_computable] == ["B1", "B2"]
+    assert all("implicit intersection" in p.message for p in result.not_computable)
 
 
-def test_plain_dynamic_spill_and_array_formula() -> None:
+def test_plain_formula_is_one_value_and_array_formula_fills_its_range() -> None:
     sheet = SheetData("S", values={(1, 1): 1.0, (2, 1): 2.0, (3, 1): 3.0},
                       formulas={(1, 3): "=A1:A3*10", (1, 4): "=C3+1", (1, 5): "=A1:A2+1"},
                       array_formulas={(1, 5): "E1:E3"})
     result, _ = run([sheet])
     values = result.values["S"]
-    assert [values[(r, 3)] for r in (1, 2, 3)] == [10.0, 20.0, 30.0]
-    assert values[(1, 4)] == 31.0
+    assert values[(1, 3)] == 10.0  # implicit intersection: A1*10, nothing in C2:C3
+    assert (2, 3) not in values and (3, 3) not in values
+    assert values[(1, 4)] == 1.0  # C3 stays blank
     assert [values[(r, 5)] for r in (1, 2)] == [2.0, 3.0]
-    assert values[(3, 5)].code == "#N/A"
+    assert values[(3, 5)].code == "#N/A"  # the array formula's range beyond its result
 
 
 @pytest.mark.parametrize("text", ["=SUM(A1:A3", "=1+", "=A1 B1", "=Sheet1:Sheet3!A1", "=@A1"])

@@ -153,29 +153,35 @@ def test_pool_as_array_formula_then_used_downstream() -> None:
     assert [values[(r, 9)] for r in ROWS] == pytest.approx(list(2 * pool))
 
 
-def test_pool_spills_from_one_cell() -> None:
+def test_pool_in_a_plain_cell_is_its_top_left_share() -> None:
+    # as an array formula over K5:K104 it fills the range: see the test above
     sheet = agents()
     for r in ROWS:
         sheet.formulas[(r, 7)] = f"=SUM(D{r}:F{r})"
-        sheet.formulas[(r, 12)] = f"=K{r}+1"  # L reads the spilled cells
-    sheet.formulas[(5, 11)] = "=KPI_POOL($J$1,G5:G104)"  # K5 spills to K104
+        sheet.formulas[(r, 12)] = f"=K{r}+1"
+    sheet.formulas[(5, 11)] = "=KPI_POOL($J$1,G5:G104)"  # plain: K5 alone
     stub = Stub()
     result, _ = run(sheet, stub)
     values = result.values["考核"]
-    assert stub.count("KPI_POOL") == 1
-    assert sum(values[(r, 11)] for r in ROWS) == pytest.approx(10_000)
-    assert all(values[(r, 12)] == pytest.approx(values[(r, 11)] + 1) for r in ROWS)
+    assert stub.count("KPI_POOL") == 1 and stub.calls[-1][1] == [(), (100, 1)]
+    totals = [values[(r, 7)] for r in ROWS]
+    assert values[(5, 11)] == pytest.approx(10_000 * totals[0] / sum(totals))
+    assert [r for r in ROWS if (r, 11) in values] == [5]
+    assert values[(5, 12)] == pytest.approx(values[(5, 11)] + 1)
+    assert all(values[(r, 12)] == 1.0 for r in ROWS[1:])  # K6:K104 stay blank
 
 
-def test_blocked_spill_is_an_error() -> None:
+def test_plain_pool_leaves_the_cells_below_it_alone() -> None:
     sheet = agents()
     for r in ROWS:
         sheet.formulas[(r, 7)] = f"=SUM(D{r}:F{r})"
     sheet.formulas[(5, 11)] = "=KPI_POOL($J$1,G5:G104)"
     sheet.values[(50, 11)] = "手填"
     result, _ = run(sheet, Stub())
-    assert result.values["考核"][(5, 11)].code == "#SPILL!"
-    assert (6, 11) not in result.values["考核"]
+    values = result.values["考核"]
+    assert isinstance(values[(5, 11)], float)  # no #SPILL!: nothing to spill
+    assert [r for r in ROWS if (r, 11) in values] == [5]
+    assert not result.problems and not result.not_computable
 
 
 def test_non_rowwise_with_per_row_arguments_is_called_per_row() -> None:

@@ -120,8 +120,8 @@ def test_engine_grouped_and_cell_by_cell_agree() -> None:
     for r in range(1, 8):
         sheet.formulas[(r, 2)] = "=$A$1:$A$5*2"
         sheet.formulas[(r, 3)] = f"=A{r}:A{r + 1}+B{r}"
-    results = [Engine(BookData({"S": sheet}), {}, frozenset(), group_rows=grouped,
-                      implicit_intersection=True).run() for grouped in (True, False)]
+    results = [Engine(BookData({"S": sheet}), {}, frozenset(), group_rows=grouped).run()
+               for grouped in (True, False)]
     assert results[0].values == results[1].values
     values = results[0].values["S"]
     assert [values[(r, 2)] for r in range(1, 6)] == [2.0, 4.0, 6.0, 8.0, 10.0]

@@ -2,8 +2,9 @@
 
 The first formula of a run is parsed; each following cell joins the run when its text equals
 the first formula re-rendered with its relative row numbers shifted (a string format, no
-parse). Each group's AST is then checked (known functions, names resolved, sheets known) and
-its references listed for the dependency graph.
+parse). Each group's AST is then checked (known functions, names resolved, sheets known); a
+plain (non-array) formula's is made to give one value by implicit intersection; its references
+are listed for the dependency graph.
 """
 
 from __future__ import annotations
@@ -56,8 +57,6 @@ class Group:
     problem: str | None = None
     target: tuple[int, int, int, int] | None = None
     """Array (CSE) formula: (first row, first column, last row, last column) it fills."""
-    spill: tuple[int, int, int, int] | None = None
-    """Single-cell formula that may return an array: the estimated spill rectangle."""
     refs: list[Rect] = field(default_factory=list)
     row_by_row: bool = False
 
@@ -85,12 +84,12 @@ def parse_range(text: str) -> tuple[int, int, int, int]:
 
 
 def build_groups(book: BookData, known_function: Callable[[str], bool],
-                 group_rows: bool = True, *, intersect: bool = False) -> list[Group]:
+                 group_rows: bool = True) -> list[Group]:
     """All formula cells of ``book`` as checked groups (``group_rows=False``: one per cell).
 
-    ``intersect``: plain (non-array) formulas are legacy single-cell formulas, as an xlsx
-    stores them, computed with :func:`implicit_intersection`; otherwise a single plain formula
-    that returns an array spills, as one typed in Excel 365 does."""
+    Plain (non-array) formulas are legacy single-cell formulas, as an xlsx stores them
+    (Excel 365 saves a dynamic-array formula as an array formula), computed with
+    :func:`implicit_intersection`."""
     names = _Names(book)
     sheet_names = {name.casefold(): name for name in book.sheets}
     groups: list[Group] = []
@@ -115,7 +114,7 @@ def build_groups(book: BookData, known_function: Callable[[str], bool],
             groups.append(group)
         for col, blocks in _formula_columns(sheet.formulas, covered):
             groups.extend(_column_groups(sheet.name, col, blocks, names, sheet_names,
-                                         known_function, group_rows, intersect))
+                                         known_function, group_rows))
     return groups
 
 
@@ -148,7 +147,7 @@ def _formula_columns(formulas: Formulas, covered: list[tuple[int, int, int, int]
 
 def _column_groups(sheet: str, col: int, blocks: list[list[Segment]], names: _Names,
                    sheet_names: dict[str, str], known_function: Callable[[str], bool],
-                   group_rows: bool, intersect: bool) -> list[Group]:
+                   group_rows: bool) -> list[Group]:
     """A column's formulas as groups: each run of rows whose formulas are one R1C1 formula."""
     groups = []
     for block in blocks:
@@ -158,7 +157,7 @@ def _column_groups(sheet: str, col: int, blocks: list[list[Segment]], names: _Na
             template = _prepare(group, row, names, sheet_names, known_function)
             if template is not None and group_rows:
                 group.count = _repeated_rows(template, block, index, row + 1) - row
-            _finish(group, intersect)
+            _finish(group)
             groups.append(group)
             row += group.count
             while index < len(block) and row > block[index][1]:
@@ -307,18 +306,17 @@ def _rect(ref: Ref, first_row: int, last_row: int) -> Rect:
     return ref.sheet, max(1, min(ends)), max(ends), ref.col1, ref.col2
 
 
-def _finish(group: Group, intersect: bool = False) -> None:
-    """Decide row-by-row evaluation, list references, estimate a spill (``intersect``: none,
-    the formula computes one value by implicit intersection instead)."""
+def _finish(group: Group) -> None:
+    """A plain formula to one value by implicit intersection (or its problem), then decide
+    row-by-row evaluation and list references."""
     if group.ast is None or group.problem is not None:
         return
-    if intersect:
-        group.problem = legacy_problem(group.ast)
-        if group.problem is not None:
-            return
-        height, width = static_extent(group.ast)
-        if height * width > 1:
-            group.ast = implicit_intersection(group.ast)
+    group.problem = legacy_problem(group.ast)
+    if group.problem is not None:
+        return
+    height, width = static_extent(group.ast)
+    if height * width > 1:
+        group.ast = implicit_intersection(group.ast)
     refs = list(_dependency_refs(group.ast))
     if group.count > 1:
         for ref in refs:
@@ -328,11 +326,6 @@ def _finish(group: Group, intersect: bool = False) -> None:
             if ref.mixed or inside:
                 group.row_by_row = True
     group.refs = [_rect(ref, group.row0, group.last_row) for ref in refs]
-    if group.count == 1 and group.target is None:
-        height, width = static_extent(group.ast)
-        if height * width > 1:
-            group.spill = (group.row0, group.col, min(group.row0 + height - 1, MAX_ROW),
-                           group.col + width - 1)
 
 
 def implicit_intersection(node: Node) -> Node:
@@ -430,7 +423,7 @@ def split_rows(group: Group) -> list[Group]:
 
 
 def static_extent(node: Node) -> tuple[int, int]:
-    """Upper bound of the array size a formula can return (for spill dependencies)."""
+    """Upper bound of the array size a formula can return."""
     if isinstance(node, Ref):
         height = MAX_ROW if node.whole_column else (
             node.row2 - node.row1 + 1 if node.rel1 == node.rel2 else MAX_ROW)

@@ -2,15 +2,17 @@
 
 Formula cells are grouped into column runs (:mod:`~kpi_xl.recalc.compile`), the groups
 ordered by their dependencies (:mod:`~kpi_xl.recalc.graph`), and each group evaluated once
-over all its rows (:mod:`~kpi_xl.recalc.evaluate`). A formula this engine cannot compute
-exactly gets no value and is listed in ``not_computable``; so are the formulas that read it.
+over all its rows (:mod:`~kpi_xl.recalc.evaluate`). A plain (non-array) formula is a legacy
+single-cell formula, as an xlsx stores it (Excel 365 saves a dynamic-array formula as an array
+formula): it gives one value, in its own cell, by Excel's implicit intersection; an array
+formula fills its range. A formula this engine cannot compute exactly gets no value and is
+listed in ``not_computable``; so are the formulas that read it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from itertools import product
 
 import numpy as np
 
@@ -50,16 +52,12 @@ class RecalcResult:
 
 
 def recalculate(book: BookData, functions: Mapping[str, Callable] | None = None,
-                rowwise: frozenset[str] | None = None, *,
-                implicit_intersection: bool = False) -> RecalcResult:
+                rowwise: frozenset[str] | None = None) -> RecalcResult:
     """Compute every formula cell of ``book``; KPI_ functions come from ``functions``
     (default: ``kpi_xl.functions.FUNCTIONS`` / ``ROWWISE``).
 
-    ``implicit_intersection``: the plain (non-array) formulas are legacy single-cell formulas,
-    as an xlsx file stores them (Excel 365 saves a dynamic-array formula as an array formula):
-    each gives one value, in its own cell, by Excel's implicit intersection, and one whose
-    value stays an array is listed as not computable. Otherwise a single plain formula whose
-    result is an array spills from its cell, as one typed in Excel 365 does."""
+    A plain (non-array) formula gives one value, in its own cell, by Excel's implicit
+    intersection; one whose value stays an array is listed as not computable."""
     if functions is None:
         from kpi_xl import functions as registry_module
 
@@ -72,7 +70,7 @@ def recalculate(book: BookData, functions: Mapping[str, Callable] | None = None,
         except ImportError:
             default_rowwise = frozenset()
         rowwise = default_rowwise
-    return Engine(book, functions, rowwise, implicit_intersection=implicit_intersection).run()
+    return Engine(book, functions, rowwise).run()
 
 
 class Engine:
@@ -81,10 +79,8 @@ class Engine:
 
     def __init__(self, book: BookData, functions: Mapping[str, Callable],
                  rowwise: frozenset[str], *, group_rows: bool = True,
-                 chunk_elements: int = CHUNK_ELEMENTS,
-                 implicit_intersection: bool = False) -> None:
+                 chunk_elements: int = CHUNK_ELEMENTS) -> None:
         self.book = book
-        self.implicit_intersection = implicit_intersection
         self.registry = Registry(functions, rowwise)
         self.group_rows = group_rows
         self.chunk_elements = chunk_elements
@@ -93,7 +89,6 @@ class Engine:
         self.input_errors: dict[int, tuple[str, int, int]] = {}
         self.reported_inputs: set[int] = set()
         self.propagated: set[int] = set()
-        self.occupied: dict[str, set[tuple[int, int]]] = {name: set() for name in book.sheets}
         self.group_count = 0
         self.work: dict[int, int] = {}
 
@@ -134,8 +129,7 @@ class Engine:
     def _load_and_group(self) -> list[Group]:
         """Formulas into groups, and the inputs of the sheets they use into the stores (each
         formula cell located once)."""
-        built = build_groups(self.book, self.known, self.group_rows,
-                             intersect=self.implicit_intersection)
+        built = build_groups(self.book, self.known, self.group_rows)
         self._load(sheets_in_use(built))
         groups: list[Group] = []
         for group in built:
@@ -188,14 +182,9 @@ class Engine:
                 ctx.rows = np.arange(group.row0 + start, group.row0 + stop, dtype=np.int64)
                 blocks.append(evaluate(group.ast, ctx))
             if group.target is not None:
-                self._place_array(group, blocks[0], fill=group.target)
+                self._place_array(group, blocks[0], group.target)
             elif blocks[0].is_array:
-                if self.implicit_intersection:
-                    raise NotComputable(PLAIN_ARRAY)
-                if group.count != 1:
-                    raise NotComputable("数组结果出现在整列公式中 (array result in a column of "
-                                        "formulas)")
-                self._place_array(group, blocks[0], fill=None)
+                raise NotComputable(PLAIN_ARRAY)
             else:
                 errors: list[tuple[int, int, object]] = []
                 for start, block in zip(range(0, group.count, chunk), blocks, strict=True):
@@ -242,27 +231,11 @@ class Engine:
         self.propagated |= fresh
 
     def _place_array(self, group: Group, block: Block,
-                     fill: tuple[int, int, int, int] | None) -> None:
-        """An array result: into the array formula's range, or spilled from its cell."""
+                     target: tuple[int, int, int, int]) -> None:
+        """An array formula's result into its range ``target``, each cell typed as its own
+        value would be (a blank is 0)."""
         _, height, width = block.shape
-        if fill is None:
-            r1, c1 = group.row0, group.col
-            r2, c2 = r1 + height - 1, c1 + width - 1
-            estimate = group.spill
-            if estimate is None or r2 > estimate[2] or c2 > estimate[3]:
-                raise NotComputable("结果区域大于预期 (the result spills further than expected)")
-            sheet = self.book.sheets[group.sheet]
-            occupied = self.occupied[group.sheet]
-            blocked = any(
-                (r, c) != (r1, c1) and ((r, c) in sheet.formulas or (r, c) in occupied or
-                                        sheet.values.get((r, c)) is not None)
-                for r in range(r1, r2 + 1) for c in range(c1, c2 + 1))
-            if blocked:
-                spill = error("#SPILL!", "溢出区域不为空", "the spill range is not blank")
-                self._place_cells(group, r1, c1, np.full((1, 1), spill, dtype=object))
-                return
-        else:
-            r1, c1, r2, c2 = fill
+        r1, c1, r2, c2 = target
         # a one-row or one-column result repeats across the range; beyond the result, #N/A
         rows = np.arange(r2 - r1 + 1) if height > 1 else np.zeros(r2 - r1 + 1, dtype=np.int64)
         cols = np.arange(c2 - c1 + 1) if width > 1 else np.zeros(c2 - c1 + 1, dtype=np.int64)
@@ -272,24 +245,16 @@ class Engine:
         if outside.any():
             cells[outside] = error("#N/A", "数组结果小于填充区域",
                                    "the array result is smaller than its range")
-        self._place_cells(group, r1, c1, cells)
-
-    def _place_cells(self, group: Group, r1: int, c1: int, cells: np.ndarray) -> None:
-        """Python values into the rectangle from ``(r1, c1)`` (a blank is 0), each typed as one
-        cell's value would be."""
-        height, width = cells.shape
         cells[~present(cells)] = 0.0
         typed = Block.from_values(cells)
         store = self.stores[group.sheet]
         values = self.result.values[group.sheet]
-        for offset in range(width):
+        for offset in range(c2 - c1 + 1):
             store.write(r1, c1 + offset, Block(typed.num[:, offset, None, None],
                                                typed.kind[:, offset, None, None],
                                                None if typed.obj is None else
                                                typed.obj[:, offset, None, None]))
             values.column(c1 + offset).put_run(r1, cells[:, offset].tolist())
-        self.occupied[group.sheet].update(product(range(r1, r1 + height),
-                                                  range(c1, c1 + width)))
         errors = [(r1 + int(i), c1 + int(j), cells[i, j])
                   for i, j in np.argwhere(typed.kind == ERR)
                   if isinstance(cells[i, j], KpiError)]

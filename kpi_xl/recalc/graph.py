@@ -10,15 +10,14 @@ from kpi_xl.recalc.compile import Group, Rect
 
 
 class OutputIndex:
-    """Where each group writes: column intervals, plus rectangles for arrays and spills."""
+    """Where each group writes: column intervals, plus the ranges of array formulas."""
 
     def __init__(self, groups: list[Group]) -> None:
         intervals: dict[tuple[str, int], list[tuple[int, int, int]]] = {}
         self.areas: list[tuple[Rect, int]] = []
         for gid, group in enumerate(groups):
-            rect = group.target or group.spill
-            if rect is not None:
-                r1, c1, r2, c2 = rect
+            if group.target is not None:
+                r1, c1, r2, c2 = group.target
                 self.areas.append(((group.sheet, r1, r2, c1, c2), gid))
             else:
                 intervals.setdefault((group.sheet, group.col), []).append(

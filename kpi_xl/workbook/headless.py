@@ -151,7 +151,7 @@ def compute_book(path: str | os.PathLike[str],
     if any(sheet.read_to is not None for sheet in book.sheets.values()) and _mentioned(
             book, head_only or {}):
         book = read_book(path)
-    return ComputedBook(book, recalculate(book, implicit_intersection=True))
+    return ComputedBook(book, recalculate(book))
 
 
 def _mentioned(book: BookData, sheets: Collection[str]) -> bool:
