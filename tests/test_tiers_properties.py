@@ -7,6 +7,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kpi_xl.core.errors import RuleError
 from kpi_xl.core.notation import parse_rule
 from kpi_xl.core.tiers import NO_TIER, evaluate, explain, match
 from kpi_xl.core.values import read_column
@@ -27,10 +28,24 @@ def numeric_conditions(draw: st.DrawFn) -> str:
     return f"{a:g}{draw(st.sampled_from(['≤', '<']))}X{draw(st.sampled_from(['≤', '<']))}{b:g}"
 
 
+def _accepted(text: str) -> bool:
+    try:
+        parse_rule(text)
+    except RuleError:
+        return False
+    return True
+
+
 @st.composite
 def numeric_rules(draw: st.DrawFn) -> str:
+    """Random overlapping tiers, each kept only if the tiers before it leave it some value
+    (a fully shadowed tier is a RuleError: tests/test_notation_shadowed.py)."""
     conditions = draw(st.lists(numeric_conditions(), min_size=1, max_size=8))
-    tiers = [f"{c}:{i}" for i, c in enumerate(conditions)]
+    tiers: list[str] = []
+    for condition in conditions:
+        tier = f"{condition}:{len(tiers)}"
+        if _accepted("; ".join([*tiers, tier])):
+            tiers.append(tier)
     if draw(st.booleans()):
         tiers.append("其他:-1")
     return "; ".join(tiers)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 import re
+import sys
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -294,10 +296,10 @@ def _comparison(op: str, number_text: str, tier_no: int, tier_text: str) -> Tier
         bound = _bound(number_text, True, tier_no, tier_text)
         return Tier(TierKind.NUMERIC, 0.0, bound, bound)
     if op in _GREATER:
-        return Tier(
-            TierKind.NUMERIC, 0.0, low=_bound(number_text, _GREATER[op], tier_no, tier_text)
-        )
-    return Tier(TierKind.NUMERIC, 0.0, high=_bound(number_text, _LESS[op], tier_no, tier_text))
+        low, high = _bound(number_text, _GREATER[op], tier_no, tier_text), None
+    else:
+        low, high = None, _bound(number_text, _LESS[op], tier_no, tier_text)
+    return _holding_numbers(Tier(TierKind.NUMERIC, 0.0, low, high), tier_no, tier_text)
 
 
 def _checked_interval(low: Bound, high: Bound, tier_no: int, tier_text: str) -> Tier:
@@ -309,7 +311,19 @@ def _checked_interval(low: Bound, high: Bound, tier_no: int, tier_text: str) -> 
             f'规则第 {tier_no} 档 "{tier_text}" 是空区间: 下限应小于上限',
             f"tier {tier_no} is an empty interval: the lower bound must be below the upper",
         )
-    return Tier(TierKind.NUMERIC, 0.0, low, high)
+    return _holding_numbers(Tier(TierKind.NUMERIC, 0.0, low, high), tier_no, tier_text)
+
+
+def _holding_numbers(tier: Tier, tier_no: int, tier_text: str) -> Tier:
+    """``tier`` if some number a cell can hold meets it: not ``(1,1.0000000000000002)``,
+    nor ``>1.7976931348623157e308``."""
+    first, last = _span(tier)
+    if first > last:
+        raise RuleError(
+            f'规则第 {tier_no} 档 "{tier_text}" 是空区间: 没有数值满足此条件',
+            f"tier {tier_no} is an empty interval: no number meets it",
+        )
+    return tier
 
 
 def _with_result(tier: Tier, text: str, tier_no: int, tier_text: str) -> Tier:
@@ -345,18 +359,173 @@ def _parse_tier(tier_text: str, tier_no: int) -> Tier:
 
 @lru_cache(maxsize=4096)
 def parse_rule_text(text: str) -> Rule:
-    """Parse rule text; cached, so the same text is read once per process."""
+    """Parse rule text; cached, so the same text is read (and checked) once per process."""
     folded = fold(text)
-    pieces = [piece.strip() for piece in _TIER_SEPARATORS.split(folded)]
-    tiers = tuple(
-        _parse_tier(piece, number) for number, piece in enumerate(filter(None, pieces), start=1)
-    )
+    pieces = [piece for piece in map(str.strip, _TIER_SEPARATORS.split(folded)) if piece]
+    tiers = tuple(_parse_tier(piece, number) for number, piece in enumerate(pieces, start=1))
     if not tiers:
         raise RuleError(
             "规则为空, 请写档位, 例如 ≥50%:100; <50%:0",
             "the rule is empty; write tiers such as ≥50%:100; <50%:0",
         )
+    _check_every_tier_reachable(tiers, pieces)
     return Rule(tiers, text.strip())
+
+
+# ------------------------------------------------------------------- unreachable tiers
+
+Span = tuple[float, float]
+"""The finite floats a numeric tier holds, as the closed float range ``(first, last)``."""
+
+_LARGEST = sys.float_info.max
+
+
+def _span(tier: Tier) -> Span:
+    """A numeric tier's bounds as the closed range of floats it holds: a cell holds a finite
+    float, so ``>45%`` starts at the float after 0.45 and an open end is the largest float
+    (the inclusivity flags resolved as :class:`~kpi_xl.core.tiers.TierTable` does)."""
+    low, high = tier.low, tier.high
+    if low is None:
+        first = -_LARGEST
+    else:
+        first = low.value if low.inclusive else math.nextafter(low.value, math.inf)
+    if high is None:
+        last = _LARGEST
+    else:
+        last = high.value if high.inclusive else math.nextafter(high.value, -math.inf)
+    return first, last
+
+
+class _Cover:
+    """The numbers the tiers read so far hold: sorted, disjoint, non-touching float ranges
+    (``[1,2)`` and ``[2,3]`` are one range ``[1,3]``)."""
+
+    def __init__(self) -> None:
+        self.firsts: list[float] = []
+        self.lasts: list[float] = []
+
+    def contains(self, span: Span) -> bool:
+        at = bisect_right(self.firsts, span[0]) - 1
+        return at >= 0 and self.lasts[at] >= span[1]
+
+    def add(self, span: Span) -> None:
+        first, last = span
+        start = bisect_left(self.lasts, math.nextafter(first, -math.inf))
+        stop = bisect_right(self.firsts, math.nextafter(last, math.inf))
+        if start < stop:  # ranges start…stop-1 overlap or touch the new one: merge them
+            first, last = min(first, self.firsts[start]), max(last, self.lasts[stop - 1])
+        self.firsts[start:stop] = [first]
+        self.lasts[start:stop] = [last]
+
+
+def _check_every_tier_reachable(tiers: tuple[Tier, ...], texts: list[str]) -> None:
+    """A tier no value can reach, because the tiers before it already hold every value it
+    holds (first match wins), is a :class:`RuleError`: ``Y≥40%:60; Y≥45%:80`` would give
+    everyone at 45% or more 60 without a word. Partial overlaps are fine.
+
+    Who reaches what (the spec: the first tier whose condition holds): a number reaches the
+    first numeric or 其他 tier that holds; a text the first tier of that label or 其他; a
+    blank only a 空 tier. So a numeric tier is unreachable when an earlier 其他 exists or
+    the union of the earlier numeric tiers covers its range of floats; a label tier when an
+    earlier tier has that label or is 其他; a 空 or 其他 tier when an earlier tier is one too
+    (其他 after tiers covering every number still catches text). The evaluator looks a text
+    up by label before 其他; with a label after 其他 refused here the two never differ.
+    O(tiers²) at worst (merging ranges; the earlier tiers are scanned only for a message).
+    """
+    cover = _Cover()
+    first_of: dict[tuple[TierKind, str | None], int] = {}
+    for index, tier in enumerate(tiers):
+        shadowing = _shadowing(tiers, index, cover, first_of)
+        if shadowing:
+            raise _shadowed_error(tiers, texts, index, shadowing)
+        if tier.kind is TierKind.NUMERIC:
+            cover.add(_span(tier))
+        else:
+            first_of.setdefault((tier.kind, tier.label), index)
+
+
+def _shadowing(
+    tiers: tuple[Tier, ...],
+    index: int,
+    cover: _Cover,
+    first_of: dict[tuple[TierKind, str | None], int],
+) -> tuple[int, ...]:
+    """The earlier tiers that together hold every value tier ``index`` holds; () if none."""
+    tier = tiers[index]
+    otherwise = first_of.get((TierKind.OTHERWISE, None))
+    if otherwise is not None and tier.kind is not TierKind.BLANK:
+        return (otherwise,)
+    if tier.kind is not TierKind.NUMERIC:
+        same = first_of.get((tier.kind, tier.label))
+        return () if same is None else (same,)
+    span = _span(tier)
+    if not cover.contains(span):
+        return ()
+    earlier = [(j, _span(t)) for j, t in enumerate(tiers[:index]) if t.kind is TierKind.NUMERIC]
+    whole = next((j for j, (a, b) in earlier if a <= span[0] and span[1] <= b), None)
+    if whole is not None:
+        return (whole,)
+    return tuple(j for j, (a, b) in earlier if a <= span[1] and span[0] <= b)
+
+
+def _shadowed_error(
+    tiers: tuple[Tier, ...], texts: list[str], index: int, shadowing: tuple[int, ...]
+) -> RuleError:
+    tier = tiers[index]
+    named, numbers = _named_tiers(texts, shadowing)
+    if len(shadowing) == 1 and tiers[shadowing[0]].kind is TierKind.OTHERWISE:
+        why_zh, why_en = f"{named} 已包含所有值", f"{numbers} already covers every value"
+        fix_zh, fix_en = '请把 "其他" 档放在最后', "put the 其他 tier last"
+    elif len(shadowing) == 1 and _span_or_label(tiers[shadowing[0]]) == _span_or_label(tier):
+        why_zh, why_en = f"与{named} 条件相同", f"{numbers} has the same condition"
+        fix_zh, fix_en = "请删除重复的档位", "remove the duplicate tier"
+    else:
+        together = "合起来" if len(shadowing) > 1 else ""
+        covers = "together already cover" if len(shadowing) > 1 else "already covers"
+        why_zh = f"{named} {together}已包含{_values_text(tier)}"
+        why_en = f"{numbers} {covers} it"
+        fix_zh, fix_en = _reorder_fix(tier)
+    return RuleError(
+        f'规则第 {index + 1} 档 "{texts[index]}" 永远用不到: {why_zh}; {fix_zh}',
+        f"tier {index + 1} can never match: {why_en}; {fix_en}",
+    )
+
+
+_NAMED_AT_MOST = 3
+"""A message names this many covering tiers, then counts the rest: one short line."""
+
+
+def _named_tiers(texts: list[str], shadowing: tuple[int, ...]) -> tuple[str, str]:
+    """``第 1 档 "≥40%"、第 2 档 "<50%"`` and ``tiers 1 and 2`` (``… 等 5 档``, ``and 2 more``)."""
+    shown = shadowing[:_NAMED_AT_MOST]
+    named = "、".join(f'第 {j + 1} 档 "{texts[j].partition(":")[0].strip()}"' for j in shown)
+    numbers = [str(j + 1) for j in shown]
+    if len(shadowing) > len(shown):
+        named += f" 等 {len(shadowing)} 档"
+        numbers.append(f"{len(shadowing) - len(shown)} more")
+    if len(numbers) == 1:
+        return named, f"tier {numbers[0]}"
+    return named, f"tiers {', '.join(numbers[:-1])} and {numbers[-1]}"
+
+
+def _span_or_label(tier: Tier) -> tuple[object, ...]:
+    """What a tier holds, for telling a duplicate from a covering tier."""
+    return _span(tier) if tier.kind is TierKind.NUMERIC else (tier.kind, tier.label)
+
+
+def _values_text(tier: Tier) -> str:
+    """The values a numeric tier holds, in words: ``所有 ≥45% 的值``, or ``100%`` for ``=100%``."""
+    condition = tier.condition_text
+    return f" {condition[1:]}" if condition.startswith("=") else f"所有 {condition} 的值"
+
+
+def _reorder_fix(tier: Tier) -> tuple[str, str]:
+    """How to fix a numeric tier the tiers before it cover, by its shape."""
+    if tier.high is None:
+        return "请从高到低排列档位", "order the tiers from high to low"
+    if tier.low is None:
+        return "请从低到高排列档位", "order the tiers from low to high"
+    return "请调整档位的顺序或边界", "reorder the tiers or fix their bounds"
 
 
 def _cell_text(value: object) -> str:

@@ -159,7 +159,7 @@ def unit_slip(value: float) -> KpiError:
 
 def out_of_range(value: float, rule: Rule) -> KpiError:
     """A number far beyond every bound of a %-rule: no unit slip explains it."""
-    shown = f"{value:,.0f}" if abs(value) >= 1e6 else format_number(value)
+    shown = format_number(value, grouped=True)
     return ValueProblem(
         f"数值 {shown} 远超规则 \"{rule.format()}\" 的范围 (规则按百分数), 请检查输入",
         f"{shown} is far outside the range of the rule (a percentage); check the input",

@@ -134,8 +134,20 @@ def shown_decimal(value: float) -> Decimal:
     return Decimal(f"{value:.15g}")
 
 
-def format_number(value: float, scale: Scale = Scale.PLAIN) -> str:
-    """Write a number back the way HR would: ``0.47`` as ``47%`` when the rule used %."""
+_DIGITS_SHOWN = 1e15
+"""Whole numbers below this are written out in full (Excel's 15 digits); beyond, compactly."""
+
+
+def format_number(value: float, scale: Scale = Scale.PLAIN, *, grouped: bool = False) -> str:
+    """Write a number back the way HR would: ``0.47`` as ``47%`` when the rule used %.
+
+    Huge and tiny magnitudes stay compact (``1e+300``, ``1e-300``, never 300 digits); a
+    negative zero is ``0``. ``grouped``: a plain number of a million or more, below 1e15, with
+    thousands separators (``5,700,000``), for messages about implausibly large inputs.
+    """
+    value = float(value) + 0.0  # -0.0 + 0.0 is 0.0: "-0%" would read as a sign slip
+    if grouped and scale is Scale.PLAIN and 1e6 <= abs(value) < _DIGITS_SHOWN:
+        return f"{value:,.0f}"
     if scale is not Scale.PLAIN:  # checked first: most numbers are plain
         if scale is Scale.PERCENT:
             return f"{repr_round(value * 100):g}%"
@@ -145,7 +157,7 @@ def format_number(value: float, scale: Scale = Scale.PLAIN) -> str:
             return f"{repr_round(value / 1e4):g}W"
         if scale is Scale.THOUSAND:
             return f"{repr_round(value / 1e3):g}K"
-    if float(value).is_integer() and abs(value) < 1e15:
+    if value.is_integer() and abs(value) < _DIGITS_SHOWN:
         return str(int(value))
     return f"{repr_round(value):g}"
 
@@ -157,7 +169,7 @@ def _each_distinct(values: np.ndarray, convert: Callable[[float], _T]) -> np.nda
     """``convert`` of each float of ``values`` as an object array, called once per distinct
     value: a column of thousands of rows holds a few hundred scores or amounts.
 
-    Values are told apart bit for bit, so -0.0 is not 0.0 (``format_number`` writes ``-0%``).
+    Values are told apart bit for bit (-0.0 and 0.0 are two values, both written ``0``).
     """
     bits = np.ascontiguousarray(values, dtype=np.float64).ravel().view(np.int64)
     distinct, inverse = np.unique(bits, return_inverse=True)

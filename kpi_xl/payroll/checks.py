@@ -79,9 +79,8 @@ def _number_problem(spec: Input, bounds: Bounds, value: object, number: float) -
     if bounds.whole and not float(number).is_integer():
         return f"“{header}”为 {shown}: {noun}应为整数 (must be a whole number)"
     if bounds.high is not None and number > bounds.high:
-        big = f"{number:,.0f}" if abs(number) >= 1e6 else shown
-        return (f"“{header}”为 {big}, 超出合理范围 (≤ {bounds.high:,.0f}): 请检查是否多输了位数 "
-                f"(implausibly large)")
+        return (f"“{header}”为 {format_number(number, grouped=True)}, 超出合理范围 "
+                f"(≤ {bounds.high:,.0f}): 请检查是否多输了位数 (implausibly large)")
     return None
 
 
