@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from kpi_xl.payroll import PayrollResult, compute_payroll, detect_template, excel_value
-from kpi_xl.payroll.grid import Cell, Grid
+from kpi_xl.payroll.grid import Cell, ColumnFormulas, Grid, formula_runs
 from kpi_xl.templates.layout import ASSESSMENT, INPUT_SHEETS, OVERVIEW
 
 READ_OPTIONS = {"ndim": 2, "err_to_str": True}
@@ -37,15 +37,16 @@ def read_book(book: Any) -> dict[str, Grid]:
     return {sheet.name: read_sheet(sheet) for sheet in book.sheets}
 
 
-def read_formula_cells(book: Any) -> dict[str, set[Cell]] | None:
-    """The cells of 考核 that hold a formula, so the refresh can tell a number typed over a
-    formula (classic xlwings: ``range.formula``, one string per cell, ``=…`` for a formula;
-    a cell of a legacy array formula gives the array's formula).
+def read_formulas(book: Any) -> tuple[dict[str, set[Cell]], dict[str, ColumnFormulas]] | None:
+    """The formulas of 考核 in one read of its used range (classic xlwings: ``range.formula``,
+    one string per cell, ``=…`` for a formula; a cell of a legacy array formula gives the
+    array's formula): the cells that hold one, so the refresh can tell a number typed over a
+    formula, and each column's formulas as runs of rows filled down
+    (:func:`~kpi_xl.payroll.grid.formula_runs`), so it can tell a formula retyped on one row.
 
     xlwings Lite cannot: its book is a JSON snapshot of values, and reading ``range.formula``
     synchronously raises ``NotImplementedError`` there. Then this returns ``None`` and the
-    refresh skips the typed-over-formula check (the headless refresh and classic Excel do
-    it)."""
+    refresh skips both checks (the headless refresh and classic Excel do them)."""
     names = {sheet.name for sheet in book.sheets}
     if ASSESSMENT not in names:
         return None
@@ -59,12 +60,18 @@ def read_formula_cells(book: Any) -> dict[str, set[Cell]] | None:
     elif texts and not isinstance(texts[0], list | tuple):  # a one-row range
         texts = (texts,)
     top, left = used.row, used.column
-    cells: set[Cell] = set()
-    for r, row in enumerate(texts or ()):
-        for c, text in enumerate(row):
-            if isinstance(text, str) and text.startswith("="):
-                cells.add((top + r, left + c))
-    return {ASSESSMENT: cells}
+    columns = {left + c: runs for c, column in enumerate(zip(*texts or (), strict=True))
+               if (runs := formula_runs(top, column))}
+    cells = {(row, col) for col, runs in columns.items() for first, last, _ in runs
+             for row in range(first, last + 1)}
+    return {ASSESSMENT: cells}, {ASSESSMENT: columns}
+
+
+def read_formula_cells(book: Any) -> dict[str, set[Cell]] | None:
+    """The cells of 考核 that hold a formula (:func:`read_formulas`); ``None`` where formulas
+    cannot be read (xlwings Lite) or the book has no 考核."""
+    found = read_formulas(book)
+    return None if found is None else found[0]
 
 
 def last_row(sheet: Any) -> int:
@@ -98,7 +105,9 @@ def refresh_book(book: Any, month: str | None = None) -> PayrollResult:
     """Read the book, compute the month's payroll, write the results; returns the result."""
     sheets = read_book(book)
     template = detect_template(sheets)
-    result = compute_payroll(template, sheets, month, formulas=read_formula_cells(book))
+    formulas = read_formulas(book)
+    cells, patterns = (None, None) if formulas is None else formulas
+    result = compute_payroll(template, sheets, month, formulas=cells, patterns=patterns)
     write_result(book, result)
     return result
 

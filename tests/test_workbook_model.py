@@ -10,13 +10,13 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
+from kpi_xl.core.cells import row_pattern
 from kpi_xl.workbook.model import (
     CellColumns,
     FormulaRuns,
     Formulas,
     SheetData,
     ValueRuns,
-    row_pattern,
 )
 
 ROWS = st.integers(min_value=1, max_value=40)

@@ -36,3 +36,11 @@ def column_letters(index: int) -> str:
 def coordinate(row: int, col: int) -> str:
     """``(5, 3)`` → ``"C5"``."""
     return f"{column_letters(col)}{row}"
+
+
+def row_pattern(text: str, row: int) -> str:
+    """A formula's ``text`` with every occurrence of its ``row``'s number as ``\\0``: the
+    cells of a column filled down share one pattern (a formula never holds NUL, so nothing is
+    lost; the workbook model keeps formulas as runs of one pattern, the payroll compares
+    them)."""
+    return text.replace(str(row), "\0")

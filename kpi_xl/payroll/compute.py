@@ -15,6 +15,7 @@ which list their problems on 异常 in sheet order.
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 from collections import Counter
@@ -23,7 +24,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import chain, compress, islice, repeat
-from operator import is_, ne
+from operator import is_, itemgetter, ne
 
 import numpy as np
 
@@ -42,9 +43,11 @@ from kpi_xl.payroll.checks import error_cells, float_cells, input_problem, suspe
 from kpi_xl.payroll.grid import (
     HEADER_ROWS,
     Cell,
+    ColumnFormulas,
+    FormulaRun,
     GridLike,
     Sheet,
-    ambiguous_month,
+    ambiguous_month_message,
     error_code,
     error_message,
     identity,
@@ -59,6 +62,7 @@ from kpi_xl.payroll.history import (
     apply_rules,
     merge,
     read_history,
+    unclear_months,
 )
 from kpi_xl.payroll.result import (
     ON_HOLD,
@@ -184,7 +188,8 @@ def detect_template(sheets: Mapping[str, GridLike]) -> Template:
 @gc_paused()  # the refresh allocates rows that all live on in its result
 def compute_payroll(template: Template, sheets: Mapping[str, GridLike], month: str | None = None,
                     problems: Iterable[Problem] = (),
-                    formulas: Mapping[str, Collection[Cell]] | None = None) -> PayrollResult:
+                    formulas: Mapping[str, Collection[Cell]] | None = None,
+                    patterns: Mapping[str, ColumnFormulas] | None = None) -> PayrollResult:
     """Refresh one month: see the module doc. ``sheets`` maps sheet names to grids (mappings or
     2-D lists, read in place) of values as Excel shows them; ``month`` defaults to
     考核!考核月份; ``problems`` are the recalc's error cells and formulas it could not compute
@@ -193,7 +198,12 @@ def compute_payroll(template: Template, sheets: Mapping[str, GridLike], month: s
     ``formulas`` — sheet name → the cells that hold a formula — lets the refresh notice a
     number typed over a formula of 考核 (an agent row of a computed column holding a constant
     is listed and the agent is 待核). ``None`` (an adapter that cannot read formulas) skips
-    that check."""
+    that check.
+
+    ``patterns`` — sheet name → column → its formulas as runs of rows filled down
+    (:data:`~kpi_xl.payroll.grid.FormulaRun`) — lets it notice a formula of 考核 retyped on one
+    row (``KPI_TIER(T5,…)`` on row 7): an agent row whose formula is not its column's formula
+    filled down is listed and the agent is 待核. ``None`` skips that check."""
     grids = {name: Sheet(data, None if name in _READ_IN_FULL else HEADER_ROWS)
              for name, data in sheets.items()}
     if ASSESSMENT not in grids:
@@ -206,8 +216,9 @@ def compute_payroll(template: Template, sheets: Mapping[str, GridLike], month: s
 
     # 考核 is read once, column by column; its cells filed by column go with it
     columns, table, ambiguous = _read_assessment(template, grids.pop(ASSESSMENT), issues)
+    column_formulas = None if patterns is None else _column_formulas(columns, patterns)
     pays, total, history_rows = _month_pay(template, grids, columns, table, ambiguous, book,
-                                           month, formulas, issues)
+                                           month, formulas, column_formulas, issues)
     detail_rows = _detail(template, table, book)  # before 规则's issues go to 异常: it adds some
     listed_cells = {(row[0], row[1]) for row in issues.rows}
     agent_of_row = dict(zip(table.rows, table.ids, strict=True))
@@ -236,7 +247,8 @@ def compute_payroll(template: Template, sheets: Mapping[str, GridLike], month: s
 
 def _month_pay(template: Template, grids: Mapping[str, Sheet], columns: dict[str, int],
                table: _AgentTable, ambiguous: Mapping[int, set[str]], book: RuleBook,
-               month: str, formulas: Mapping[str, Collection[Cell]] | None, issues: _Issues
+               month: str, formulas: Mapping[str, Collection[Cell]] | None,
+               patterns: Mapping[str, Sequence[FormulaRun]] | None, issues: _Issues
                ) -> tuple[list[AgentPay], tuple[object, ...], list[HistoryRow]]:
     """Check the agent rows, pay them and run the history rules: each agent's 工资 row, the
     合计 row and the rows of 历史 (what is worked out per agent on the way goes on return,
@@ -246,8 +258,9 @@ def _month_pay(template: Template, grids: Mapping[str, Sheet], columns: dict[str
 
     counts = Counter(table.ids)
     cells = None if formulas is None else _formula_cells(formulas)
+    retyped = {} if patterns is None else _retyped_formulas(template, table, patterns)
     reasons, bad, moved = _check_rows(template, table, columns, counts, roster, bad_bases,
-                                      ambiguous, cells, issues)
+                                      ambiguous, cells, retyped, issues)
     rule_hold = book.hold_reason()
     if rule_hold is not None:  # a 规则 value every row's formulas read: nobody is paid on it
         for why in reasons:
@@ -268,13 +281,14 @@ def _month_pay(template: Template, grids: Mapping[str, Sheet], columns: dict[str
         and not is_error(a.grade)]
     recorded, unreadable_months = read_history(grids.get(HISTORY, Sheet()))
     merged = merge(recorded, month, current)
-    outcome = _judge_history(template, merged, month, book, current, len(agents), issues)
+    outcome = _judge_history(template, merged, month, book, current, len(agents),
+                             unclear_months(unreadable_months), issues)
     for note in outcome.notes:
         issues.add(HISTORY, "", "", note)
     unreadable: dict[str, list[str]] = {}
-    for cell, agent_id, message in unreadable_months:
-        issues.add(HISTORY, cell, agent_id, message)
-        unreadable.setdefault(agent_id, []).append(message)
+    for problem in unreadable_months:
+        issues.add(HISTORY, problem.cell, problem.agent, problem.message)
+        unreadable.setdefault(problem.agent, []).append(problem.quoted)
     _history_lines(template, agents, outcome.amounts)
     for agent in agents:
         for message in outcome.errors.get(agent.agent, []):
@@ -296,13 +310,14 @@ def _month_pay(template: Template, grids: Mapping[str, Sheet], columns: dict[str
 
 
 def _judge_history(template: Template, merged: Sequence[HistoryRow], month: str,
-                   book: RuleBook, current: Sequence[HistoryRow], agents: int, issues: _Issues
-                   ) -> HistoryOutcome:
-    """The history rules over 历史 with this month's rows; not run when this month has none
+                   book: RuleBook, current: Sequence[HistoryRow], agents: int,
+                   unclear: Mapping[object, str], issues: _Issues) -> HistoryOutcome:
+    """The history rules over 历史 with this month's rows (``unclear``: the month numbers that
+    may be either of two months, never read as either); not run when this month has none
     (no agent on 考核, or none with a score): there is nobody to judge, and the rules would
     only report the month missing from 历史."""
     if current:
-        return apply_rules(template.history_rules, merged, month, book)
+        return apply_rules(template.history_rules, merged, month, book, unclear)
     if agents and template.history_rules:
         headers = {line.source: line.header for line in template.pay_lines}
         flags = "、".join(dict.fromkeys(rule.flag or headers.get(rule.key, rule.key)
@@ -355,14 +370,9 @@ def _month(assessment: Sheet, month: str | None) -> str:
 def _read_month(value: object, where: str) -> str:
     """A month cell or argument as ``YYYY-MM``; a number that may have lost a trailing zero
     (2026.1: 2026.10 or 2026.1?) is refused, not guessed."""
-    either = ambiguous_month(value)
-    if either is not None:
-        shown = format_number(value) if isinstance(value, float) else str(value)
-        raise ValueProblem(
-            f"{where}: 考核月份是数字 {shown}, 无法确定是 {either[0]} 还是 {either[1]} (输入 "
-            f"{shown}0 时 Excel 会去掉末尾的 0): 请以文本输入 {either[0]} (或 {either[1]})",
-            f"{where}: the month is the number {shown}: {either[0]} or {either[1]}? (Excel drops "
-            f"the trailing zero of {shown}0): type it as text, {either[0]} or {either[1]}")
+    ambiguous = ambiguous_month_message(value)
+    if ambiguous is not None:
+        raise ValueProblem(f"{where}: 考核{ambiguous[0]}", f"{where}: {ambiguous[1]}")
     try:
         return core_history.month_text(core_history.month_number(month_text_of(value)))
     except KpiError as error:
@@ -524,13 +534,15 @@ def _formula_cells(formulas: Mapping[str, Collection[Cell]]) -> AbstractSet[Cell
 def _check_rows(template: Template, table: _AgentTable, columns: dict[str, int],
                 counts: Counter[str], roster: _Roster | None, bad_bases: set[str],
                 ambiguous: Mapping[int, set[str]], cells: AbstractSet[Cell] | None,
-                issues: _Issues) -> tuple[list[list[str]], dict[int, set[str]], dict[int, str]]:
+                retyped: Mapping[int, list[_Retyped]], issues: _Issues
+                ) -> tuple[list[list[str]], dict[int, set[str]], dict[int, str]]:
     """List each agent row's problems on 异常, row by row: a repeated 工号, the roster (姓名
     and 团队 compared with 员工's), the inputs (:func:`_row_problems`), formulas typed over
-    (``cells``: the cells of 考核 holding a formula; ``None`` skips the check) and ambiguous
-    repeated headers. Returns per agent the reasons it is 待核; per agent with a problem the
-    keys of the columns concerned (every column when the row itself is in doubt: whose row it
-    is, or which team it counts for); and per agent whose 团队 on 员工 differs, that team."""
+    (``cells``: the cells of 考核 holding a formula; ``None`` skips the check), formulas
+    retyped (``retyped``: :func:`_retyped_formulas`) and ambiguous repeated headers. Returns
+    per agent the reasons it is 待核; per agent with a problem the keys of the columns
+    concerned (every column when the row itself is in doubt: whose row it is, or which team it
+    counts for); and per agent whose 团队 on 员工 differs, that team."""
     reasons: list[list[str]] = [[] for _ in table.rows]
     bad: dict[int, set[str]] = {}
     moved: dict[int, str] = {}
@@ -540,7 +552,8 @@ def _check_rows(template: Template, table: _AgentTable, columns: dict[str, int],
     overwritten = set() if cells is None else _rows_without_formulas(calcs, table, columns,
                                                                     cells)
     for index in _rows_to_check(table, counts, roster, bad_bases,
-                                suspects | overwritten | ambiguous.keys() | differing.keys()):
+                                suspects | overwritten | retyped.keys() | ambiguous.keys()
+                                | differing.keys()):
         why = reasons[index]
         found: set[str] = set()
         in_doubt = _identity_problems(table, columns, counts, roster, index, why, issues)
@@ -562,6 +575,9 @@ def _check_rows(template: Template, table: _AgentTable, columns: dict[str, int],
             if typed:
                 found |= typed
                 why.append("公式被改")
+        if index in retyped:
+            found |= _list_retyped(table, columns, index, retyped[index], issues)
+            why.append("公式被改")
         if index in ambiguous:
             found |= ambiguous[index]
             why.append("表头重复的列数值不同")
@@ -749,6 +765,123 @@ def _formula_problems(calcs: Sequence[Calc], row: _Row, columns: dict[str, int],
         issues.add(ASSESSMENT, coordinate(row.row, col), row.agent, message)
         found.add(calc.key)
     return found
+
+
+@dataclass(frozen=True)
+class _Retyped:
+    """A formula of an agent row that is not its column's formula filled down: the column's
+    key and header, the text found, and the column's formula rendered for the row (``None``
+    when the column's rows disagree so that none can be called its formula)."""
+
+    key: str
+    header: str
+    found: str
+    expected: str | None
+
+
+def _column_formulas(columns: Mapping[str, int], patterns: Mapping[str, ColumnFormulas]
+                     ) -> dict[str, Sequence[FormulaRun]]:
+    """Key → the formula runs of its 考核 column (columns without a formula left out)."""
+    sheet = patterns.get(ASSESSMENT, {})
+    return {key: sheet[col] for key, col in columns.items() if sheet.get(col)}
+
+
+def _retyped_formulas(template: Template, table: _AgentTable,
+                      patterns: Mapping[str, Sequence[FormulaRun]]
+                      ) -> dict[int, list[_Retyped]]:
+    """Per agent row, the computed columns whose formula there is not the column's formula
+    filled down (:func:`_odd_rows`). An array formula's column is left out (one formula for
+    the whole column); a row without a formula is :func:`_rows_without_formulas`'s."""
+    found: dict[int, list[_Retyped]] = {}
+    if not table.rows:
+        return found
+    rows = np.asarray(table.rows, dtype=np.int64)
+    for _, calc in template.sheet_calcs():
+        runs = patterns.get(calc.key)
+        if calc.array or not runs:
+            continue
+        for index, text, expected in _odd_rows(table.rows, rows, runs):
+            found.setdefault(index, []).append(_Retyped(calc.key, calc.header, text, expected))
+    return dict(sorted(found.items()))
+
+
+def _odd_rows(agent_rows: Sequence[int], rows: np.ndarray, runs: Sequence[FormulaRun]
+              ) -> list[tuple[int, str, str | None]]:
+    """The agent rows (by index; ``rows`` ascending, as an array too) of one column whose
+    formula is not the column's (:func:`_column_pattern`) filled down, each with its text and
+    the column's formula for the row. A run of the column's pattern is passed over whole;
+    the rows of any other run are compared as texts (a row whose number also appears in an
+    absolute reference, ``$C$5`` on row 5, has a pattern of its own and the same text)."""
+    starts, ends = (np.fromiter(map(itemgetter(part), runs), dtype=np.int64, count=len(runs))
+                    for part in (0, 1))
+    firsts = np.searchsorted(rows, starts, side="left").tolist()
+    lasts = np.searchsorted(rows, ends, side="right").tolist()
+    expected = _column_pattern(runs, [last - first for first, last in zip(firsts, lasts,
+                                                                          strict=True)])
+    odd: list[tuple[int, str, str | None]] = []
+    for (_, _, pattern), first, last in zip(runs, firsts, lasts, strict=True):
+        if first == last or pattern == expected:
+            continue
+        for index in range(first, last):
+            number = str(agent_rows[index])
+            text = pattern.replace("\0", number)
+            wanted = None if expected is None else expected.replace("\0", number)
+            if text != wanted:
+                odd.append((index, text, wanted))
+    return odd
+
+
+def _column_pattern(runs: Sequence[FormulaRun], agents: Sequence[int]) -> str | None:
+    """The pattern of a column's formula: of the patterns covering the most agent rows (then
+    rows of the column), the one whose text agrees with the most agent rows, then rows
+    (:func:`_agreement`); ``None`` when two agree with as many (which one HR meant is unknown).
+    ``agents[i]``: how many agent rows run ``i`` covers."""
+    covered: dict[str, list[int]] = {}
+    for (start, end, pattern), count in zip(runs, agents, strict=True):
+        votes = covered.setdefault(pattern, [0, 0])
+        votes[0] += count
+        votes[1] += end - start + 1
+    candidates = heapq.nlargest(_CANDIDATES, covered, key=covered.__getitem__)
+    scored = sorted(((_agreement(pattern, runs, agents), pattern) for pattern in candidates),
+                    reverse=True)
+    if len(scored) > 1 and scored[0][0] == scored[1][0]:
+        return None
+    return scored[0][1]
+
+
+def _agreement(pattern: str, runs: Sequence[FormulaRun], agents: Sequence[int]
+               ) -> tuple[int, int]:
+    """The agent rows, then rows, of a column whose text is ``pattern`` filled down: the runs of
+    that pattern and the one-row runs whose text it renders (a longer run of another pattern
+    differs from it on its rows)."""
+    agreeing, rows = 0, 0
+    for (start, end, other), count in zip(runs, agents, strict=True):
+        if other == pattern or (start == end and other.replace("\0", str(start))
+                                == pattern.replace("\0", str(start))):
+            agreeing += count
+            rows += end - start + 1
+    return agreeing, rows
+
+
+_CANDIDATES = 3
+"""The patterns of a column weighed as its formula (those covering the most agent rows)."""
+
+
+def _list_retyped(table: _AgentTable, columns: Mapping[str, int], index: int,
+                  retyped: Sequence[_Retyped], issues: _Issues) -> set[str]:
+    """List an agent row's retyped formulas (:func:`_retyped_formulas`); their keys."""
+    row, agent = table.rows[index], table.ids[index]
+    for item in retyped:
+        if item.expected is None:
+            message = (f"“{item.header}”各行的公式不一致, 无法确定哪个是本列的公式: 本行是 "
+                       f"{item.found}; 请核对后把正确的公式填满本列 "
+                       f"(the rows of this column hold different formulas)")
+        else:
+            message = (f"“{item.header}”的公式与本列其他行不同: 本行是 {item.found}, 按本列公式"
+                       f"应为 {item.expected}; 请从上一行复制公式 (the formula is not the "
+                       f"column's formula filled down)")
+        issues.add(ASSESSMENT, coordinate(row, columns[item.key]), agent, message)
+    return {item.key for item in retyped}
 
 
 def _pool_holds(template: Template, table: _AgentTable, columns: dict[str, int],

@@ -22,8 +22,9 @@ from functools import cached_property
 from itertools import islice
 from typing import Protocol, runtime_checkable
 
+from kpi_xl.core.cells import row_pattern
 from kpi_xl.core.errors import EXCEL_ERROR_CODES, KpiError
-from kpi_xl.core.values import fold
+from kpi_xl.core.values import fold, format_number
 
 Cell = tuple[int, int]
 Grid = dict[Cell, object]
@@ -264,6 +265,43 @@ def ambiguous_month(value: object) -> tuple[str, str] | None:
     if not year.isdigit() or len(year) != 4 or len(digits) != 1 or not 1 <= int(digits + "0") <= 12:
         return None
     return f"{year}-{digits}0", f"{year}-0{digits}"
+
+
+def ambiguous_month_message(value: object) -> tuple[str, str] | None:
+    """What to say about a month cell that is an :func:`ambiguous_month` number, in Chinese and
+    English; ``None`` for any other value."""
+    either = ambiguous_month(value)
+    if either is None:
+        return None
+    shown = format_number(value)  # type: ignore[arg-type]  # a float
+    return (f"月份是数字 {shown}, 无法确定是 {either[0]} 还是 {either[1]} (输入 {shown}0 时 Excel "
+            f"会去掉末尾的 0): 请以文本输入 {either[0]} (或 {either[1]})",
+            f"the month is the number {shown}: {either[0]} or {either[1]}? (Excel drops the "
+            f"trailing zero of {shown}0): type it as text, {either[0]} or {either[1]}")
+
+
+FormulaRun = tuple[int, int, str]
+"""``(first row, last row, pattern)``: rows of one column whose formula text is ``pattern`` with
+each NUL replaced by the row's number — the formula filled down over those rows (the headless
+workbook keeps its formulas so: :class:`kpi_xl.workbook.model.FormulaRuns`)."""
+ColumnFormulas = Mapping[int, Sequence[FormulaRun]]
+"""One sheet's formulas: column → its runs (:data:`FormulaRun`), top down."""
+
+
+def formula_runs(first_row: int, texts: Iterable[object]) -> list[FormulaRun]:
+    """The runs of one column whose cells, from ``first_row`` down, are ``texts`` (a cell whose
+    text does not start with ``=`` holds no formula). The pattern of a row's text has the row's
+    number taken out wherever it appears (:func:`~kpi_xl.core.cells.row_pattern`)."""
+    runs: list[FormulaRun] = []
+    for row, text in enumerate(texts, start=first_row):
+        if not (isinstance(text, str) and text.startswith("=")):
+            continue
+        pattern = row_pattern(text, row)
+        if runs and runs[-1][1] == row - 1 and runs[-1][2] == pattern:
+            runs[-1] = (runs[-1][0], row, pattern)
+        else:
+            runs.append((row, row, pattern))
+    return runs
 
 
 def identity(value: object) -> str:

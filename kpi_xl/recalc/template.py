@@ -31,7 +31,7 @@ class Template:
         self.format += _escaped(text[position:])
         self.row_pattern = "\0".join(self.pieces) if self.offsets == [0] else None
         """The formula's text with its own row number as NUL wherever it depends on the row
-        (:func:`~kpi_xl.workbook.model.row_pattern`), for a formula that refers only to its
+        (:func:`~kpi_xl.core.cells.row_pattern`), for a formula that refers only to its
         own row; ``None`` otherwise."""
 
     def render(self, row: int) -> str:

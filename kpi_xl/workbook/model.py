@@ -27,6 +27,8 @@ from itertools import chain, repeat
 from operator import itemgetter
 from typing import Generic, TypeVar
 
+from kpi_xl.core.cells import row_pattern
+
 Cell = tuple[int, int]
 V = TypeVar("V")
 
@@ -352,11 +354,6 @@ class _FormulaItems(ItemsView[int, str]):
         return zip(*self._mapping.rows_and_texts(), strict=True)
 
 
-def row_pattern(text: str, row: int) -> str:
-    """``text`` with every occurrence of ``row``'s number as ``\\0`` (see :class:`FormulaRuns`)."""
-    return text.replace(str(row), "\0")
-
-
 class Formulas(CellColumns[str]):
     """Formula texts by column, each column a :class:`FormulaRuns`."""
 
@@ -382,6 +379,11 @@ class Formulas(CellColumns[str]):
                                     for row in range(start, end + 1) for word in numbered):
                     return True
         return False
+
+    def patterns(self) -> dict[int, list[tuple[int, int, str]]]:
+        """Column → its runs (:meth:`FormulaRuns.runs`: first row, last row, pattern): every
+        formula's text without one string per cell."""
+        return {col: list(self.column(col).runs()) for col, _ in self.columns()}
 
     def last_row(self) -> int:
         """The lowest row holding a formula (0: none)."""

@@ -32,8 +32,9 @@ def refresh_file(path: str | os.PathLike[str], month: str | None = None, *,
         sheets = {name: computed.view(name) for name in computed.book.sheets}
         template = detect_template(sheets)
         formulas = {name: computed.formula_cells(name) for name in computed.book.sheets}
+        patterns = {name: data.formulas.patterns() for name, data in computed.book.sheets.items()}
         result = compute_payroll(template, sheets, month, all_problems(computed.result),
-                                 formulas)
+                                 formulas, patterns)
         editor = XlsxEditor(path)
         store_results(editor, computed)
         present = set(editor.sheet_names)

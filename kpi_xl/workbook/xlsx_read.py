@@ -17,13 +17,13 @@ from typing import TypeVar
 
 from lxml import etree
 
-from kpi_xl.core.cells import MAX_ROW, column_index, coordinate
+from kpi_xl.core.cells import MAX_ROW, column_index, coordinate, row_pattern
 from kpi_xl.core.gcpause import gc_paused
 from kpi_xl.recalc.parser import parse
 from kpi_xl.recalc.template import Template
 from kpi_xl.recalc.tokenizer import FormulaSyntaxError
 
-from .model import BookData, SheetData, row_pattern
+from .model import BookData, SheetData
 from .ooxml import PackageMap, map_package, not_a_workbook, q, unescape_text, xml_parser
 from .refs import parse_range, shift_formula
 from .sheetstream import NotStreamable, Part, closing_chunks, member_chunks
@@ -476,7 +476,7 @@ class _Scanner:
 
 
 def _pattern(formula: bytes, raw: bytes | None, row: int) -> str:
-    """The :func:`~kpi_xl.workbook.model.row_pattern` of a formula cell's text (its ``<f>``
+    """The :func:`~kpi_xl.core.cells.row_pattern` of a formula cell's text (its ``<f>``
     bytes ``formula``, and ``raw``: those bytes with the row's number as NUL, ``None`` when
     they hold a character reference: then the text is resolved first)."""
     if raw is None:
