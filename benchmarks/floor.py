@@ -28,24 +28,16 @@ import tempfile
 import time
 import zipfile
 import zlib
-from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
+from run import median_seconds  # noqa: E402  (benchmarks/ is on sys.path above)
+
 REFRESH_IMPORTS = ("import kpi_xl.cli, kpi_xl.workbook.refresh, kpi_xl.workbook.xlsx_read, "
                    "kpi_xl.recalc, kpi_xl.payroll.compute")
-
-
-def median_seconds(work: Callable[[], object], runs: int) -> float:
-    timings = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        work()
-        timings.append(time.perf_counter() - start)
-    return statistics.median(timings)
 
 
 def sheet_parts(path: Path) -> dict[str, zipfile.ZipInfo]:

@@ -12,6 +12,7 @@ from kpi_xl.templates import get, new_month
 from kpi_xl.templates.builder import roster_inputs
 from kpi_xl.templates.layout import FIRST_ROW, HEADER_ROW
 from kpi_xl.workbook.ooxml import map_package
+from kpi_xl.workbook.xlsx import read_book
 
 
 def month_book(tmp: Path, template_id: str, month: str, agents: Sequence[Mapping[str, object]],
@@ -80,3 +81,20 @@ class SheetsByName(list):
         if isinstance(key, str):
             return next(sheet for sheet in self if sheet.name == key)
         return super().__getitem__(key)
+
+
+def sheet_rows(path: Path, sheet: str, header_row: int = 4) -> tuple[list[str], list[list]]:
+    """(headers, rows below them) of one output sheet, as read_book reads it."""
+    data = read_book(path).sheets[sheet]
+    width = max((c for r, c in data.values if r == header_row), default=0)
+    headers = [str(data.values.get((header_row, c))) for c in range(1, width + 1)]
+    last = max((r for r, _ in data.values), default=header_row)
+    rows = [[data.values.get((r, c)) for c in range(1, width + 1)]
+            for r in range(header_row + 1, last + 1)]
+    return headers, [row for row in rows if any(v is not None for v in row)]
+
+
+def issue_rows(path: Path) -> list[tuple[str, str, str, str]]:
+    """The rows of 异常 as (sheet, cell, 工号, message) text."""
+    _, rows = sheet_rows(path, "异常")
+    return [tuple("" if v is None else str(v) for v in row[:4]) for row in rows]  # type: ignore[misc]

@@ -21,7 +21,7 @@ import pytest
 
 from kpi_xl.cli import main
 from kpi_xl.templates import new_month
-from kpi_xl.workbook.xlsx import read_book
+from tests.payroll_util import issue_rows, sheet_rows
 
 NET = "应发工资"
 
@@ -34,16 +34,6 @@ def run_cli(argv: list[str]) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
-def sheet_rows(path: Path, sheet: str, header_row: int = 4) -> tuple[list[str], list[list]]:
-    data = read_book(path).sheets[sheet]
-    width = max((c for r, c in data.values if r == header_row), default=0)
-    headers = [str(data.values.get((header_row, c))) for c in range(1, width + 1)]
-    last = max((r for r, _ in data.values), default=header_row)
-    rows = [[data.values.get((r, c)) for c in range(1, width + 1)]
-            for r in range(header_row + 1, last + 1)]
-    return headers, [row for row in rows if any(v is not None for v in row)]
-
-
 def pay(path: Path) -> dict[str, dict[str, object]]:
     """工资 rows by 工号 (the 合计 row left out; a repeated 工号 keeps its first row)."""
     headers, rows = sheet_rows(path, "工资")
@@ -52,11 +42,6 @@ def pay(path: Path) -> dict[str, dict[str, object]]:
         if row[0] != "合计":
             found.setdefault(str(row[0]), dict(zip(headers, row, strict=True)))
     return found
-
-
-def issues(path: Path) -> list[tuple[str, str, str, str]]:
-    _, rows = sheet_rows(path, "异常")
-    return [tuple("" if v is None else str(v) for v in row[:4]) for row in rows]  # type: ignore[misc]
 
 
 @cache
@@ -99,7 +84,7 @@ def held(row: dict[str, object]) -> bool:
 
 
 def listed(path: Path, sheet: str, cell: str) -> bool:
-    return any(s == sheet and c == cell for s, c, _, _ in issues(path))
+    return any(s == sheet and c == cell for s, c, _, _ in issue_rows(path))
 
 
 # ----------------------------------------------------------------------------- the cases
@@ -226,7 +211,7 @@ def test_ids_sorted_without_their_rows_do_not_pay_the_wrong_person(tmp_path: Pat
     rows = pay(path)
     assert rows["KF004"]["姓名"] == "陈娜"  # the mistake as made
     assert held(rows["KF004"]) or any(agent in ("KF003", "KF004") for _, _, agent, _ in
-                                      issues(path)), (
+                                      issue_rows(path)), (
         f"KF004 paid {rows['KF004'][NET]} as {rows['KF004']['姓名']}; 员工 says 董伟")
 
 

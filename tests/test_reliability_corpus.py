@@ -41,6 +41,7 @@ from kpi_xl.core.history import month_number
 from kpi_xl.importer import plan_import, read_export
 from kpi_xl.payroll.grid import month_text_of
 from kpi_xl.workbook.xlsx import read_book
+from tests.payroll_util import issue_rows, sheet_rows
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 BASE = CORPUS / "base_sample.xlsx"
@@ -280,26 +281,10 @@ def past_history(path: Path, month: str = "2026-11") -> list[tuple[object, ...]]
     return sorted(rows, key=repr)
 
 
-def sheet_rows(path: Path, sheet: str, header_row: int = 4) -> tuple[list[str], list[list]]:
-    """(headers, rows below them) of one output sheet, as read_book reads it."""
-    data = read_book(path).sheets[sheet]
-    width = max((c for r, c in data.values if r == header_row), default=0)
-    headers = [str(data.values.get((header_row, c))) for c in range(1, width + 1)]
-    last = max((r for r, _ in data.values), default=header_row)
-    rows = [[data.values.get((r, c)) for c in range(1, width + 1)]
-            for r in range(header_row + 1, last + 1)]
-    return headers, [row for row in rows if any(v is not None for v in row)]
-
-
 def pay_records(path: Path) -> list[dict[str, object]]:
     """The 工资 rows as {header: value}, the 合计 row left out."""
     headers, rows = sheet_rows(path, "工资")
     return [dict(zip(headers, row, strict=True)) for row in rows if row[0] != "合计"]
-
-
-def issue_rows(path: Path) -> list[tuple[str, str, str, str]]:
-    _, rows = sheet_rows(path, "异常")
-    return [tuple("" if v is None else str(v) for v in row[:4]) for row in rows]  # type: ignore[misc]
 
 
 @dataclass

@@ -110,13 +110,21 @@ def ref_rows(ref: Ref, ctx: Context) -> tuple[np.ndarray, int]:
     return np.array([min(first, second)]), abs(second - first) + 1
 
 
-def _ref(node: Ref, ctx: Context) -> Block:
+def _located(node: Ref, ctx: Context) -> tuple[SheetStore, np.ndarray, int] | None:
+    """The store of a reference's sheet, its top row per evaluated row and its height;
+    ``None`` where it starts above row 1 (a ``#REF!``)."""
     store = ctx.stores.get(node.sheet or ctx.sheet)
     if store is None:
         raise NotComputable(f"unknown sheet {node.sheet}")
     tops, height = ref_rows(node, ctx)
-    if int(tops.min()) < 1:
+    return None if int(tops.min()) < 1 else (store, tops, height)
+
+
+def _ref(node: Ref, ctx: Context) -> Block:
+    located = _located(node, ctx)
+    if located is None:
         return Block.of(literal_error("#REF!"))
+    store, tops, height = located
     return store.gather(tops, height, node.col1, node.width)
 
 
@@ -124,12 +132,10 @@ def _intersect(node: Intersect, ctx: Context) -> Block:
     """The cell of a reference on each evaluated row (a one-row reference: on the formula's
     column); #VALUE! where the reference does not cross the row or column, as in Excel."""
     ref = node.ref
-    store = ctx.stores.get(ref.sheet or ctx.sheet)
-    if store is None:
-        raise NotComputable(f"unknown sheet {ref.sheet}")
-    tops, height = ref_rows(ref, ctx)
-    if int(tops.min()) < 1:
+    located = _located(ref, ctx)
+    if located is None:
         return Block.of(literal_error("#REF!"))
+    store, tops, height = located
     width = ref.width
     if width > 1 and not ref.col1 <= ctx.col <= ref.col2:
         return Block.of(_no_intersection())
