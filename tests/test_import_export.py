@@ -372,6 +372,14 @@ def test_book_without_roster_nicknames_is_an_error(tmp_path: Path) -> None:
         plan_import(book, read_export(export))
 
 
+def test_a_month_with_an_empty_roster_says_to_fill_it_first(tmp_path: Path) -> None:
+    book = new_month("taobao-cs", tmp_path / "empty.xlsx", lite=False)
+    report = import_export(book, write_chitu_csv(tmp_path / "e.csv"))
+    assert report.exit_code == 1 and not report.saved
+    assert any(warning.startswith("员工表还没有员工: 请先在 员工 表填写")
+               for warning in report.warnings), report.warnings
+
+
 def test_export_keyed_by_id_instead_of_nickname(book: Path, tmp_path: Path) -> None:
     sheet = read_book(book).sheets["考核"]
     cols, rows = header_cols(sheet, 4), id_rows(sheet)

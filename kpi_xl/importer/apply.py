@@ -594,7 +594,11 @@ def plan_import(
         (a.id, "" if a.name is None else str(a.name), a.nickname)
         for a in agents if a.id not in matched_ids
     ]
-    if any(not a.nickname for a in agents):
+    if not agents:
+        report.warnings.append(
+            f"员工表还没有员工: 请先在 {ROSTER} 表填写工号、姓名、团队和{nickname_header}, 再导入 "
+            f"(the roster is empty: fill {ROSTER} first, the export's rows are matched to it)")
+    elif any(not a.nickname for a in agents):
         blank = [a.id for a in agents if not a.nickname]
         report.warnings.append(
             f"员工表中 {len(blank)} 人没有{nickname_header}: {', '.join(blank[:10])}"
