@@ -28,7 +28,7 @@ CELLS = st.one_of(
     st.booleans(),
     st.sampled_from(["", "  ", "是", "否", "Y", "47%", "４７", "N/A", "abc", "非常满意",
                      "比较满意", "一般", "很满意", *sorted(EXCEL_ERROR_CODES),
-                     " #N/A ", "#div/0!"]),
+                     " #N/A ", "#div/0!", "售前一组", "售前一组 "]),
     st.just(KpiError("值错误", "bad value", code="#N/A")),
     st.text(max_size=6),
 )

@@ -40,6 +40,7 @@ from tests.payroll_util import SheetsByName, by_agent
     (Input("e", "执行力", "choice", ("非常满意", "一般")), "很满意", "应为 非常满意/一般 之一"),
     (Input("m", "实际销售额", "money"), "abc", "应为数字"),
     (Input("y", "全勤(是/否)", "yesno"), " 是 ", "含空格, 公式读不出"),
+    (Input("g", "团队", "team"), "售前一组 ", "含空格, 公式 (SUMIF) 按原文比较"),
 ])
 def test_each_kind_flags_what_it_cannot_be(spec: Input, value: object, fragment: str) -> None:
     message = input_problem(spec, value)
@@ -51,7 +52,7 @@ def test_each_kind_flags_what_it_cannot_be(spec: Input, value: object, fragment:
     (Input("r", "回复率", "rate"), 1), (Input("r", "回复率", "rate"), "98.5%"),
     (Input("r", "回复率", "rate"), 0), (Input("c", "差评数", "count"), 0),
     (Input("c", "差评数", "count"), "1,280"), (Input("m", "实际销售额", "money"), 999_999_999),
-    (Input("t", "备注", "text"), "任何文字"),
+    (Input("t", "备注", "text"), "任何文字"), (Input("g", "团队", "team"), "售前一组"),
 ])
 def test_values_a_kind_allows_pass(spec: Input, value: object) -> None:
     assert input_problem(spec, value) is None

@@ -33,6 +33,9 @@ def input_problem(spec: Input, value: object) -> str | None:
     fractional count, an implausible magnitude, a time of day in a seconds column)."""
     if spec.allowed:
         return _choice_problem(spec, value)
+    if _padded(spec, value):
+        return (f"“{spec.header}”为 \"{value}\": 含空格, 公式 (SUMIF) 按原文比较, 会当作另一个"
+                f"{spec.header}; 请改为 \"{str(value).strip()}\" (spaces around the text)")
     bounds = spec.limits
     if bounds is None:
         return None
@@ -132,7 +135,8 @@ def suspect_cells(spec: Input, values: Sequence[object], *, blank_ok: bool) -> n
                                     and text_of(value) in choices})
     elif bounds is None:
         distinct = set(values)
-        suspect = ~_member(values, distinct - _errors(distinct) - {None})
+        padded = {value for value in distinct if _padded(spec, value)}
+        suspect = ~_member(values, distinct - _errors(distinct) - padded - {None})
     else:
         numbers, fine = float_cells(values)
         if spec.kind == "rate" and (bounds.high is None or bounds.high <= 1):
@@ -149,6 +153,15 @@ def suspect_cells(spec: Input, values: Sequence[object], *, blank_ok: bool) -> n
     if blank_ok:
         suspect &= ~_blank(values)
     return suspect
+
+
+PADDING_MATTERS = frozenset({"team"})
+"""Text kinds the templates' formulas match as typed (SUMIF over 团队), where a stray space
+makes another team: the 工号 has its own check (``payroll.compute``)."""
+
+
+def _padded(spec: Input, value: object) -> bool:
+    return spec.kind in PADDING_MATTERS and isinstance(value, str) and value != value.strip()
 
 
 def _errors(values: set[object]) -> set[object]:
