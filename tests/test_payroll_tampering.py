@@ -16,7 +16,8 @@ import openpyxl
 from kpi_xl import xlbook
 from kpi_xl.payroll.grid import formula_runs
 from kpi_xl.workbook.xlsx import read_book
-from tests.test_hr_mistakes import NET, clean_pay, held, issues, listed, month, pay, refreshed
+from tests.payroll_util import issue_rows
+from tests.test_hr_mistakes import NET, clean_pay, held, listed, month, pay, refreshed
 
 RETYPED = "公式与本列其他行不同"
 TEAM_1 = ("KF001", "KF002", "KF003")
@@ -28,7 +29,7 @@ def tier_formula(value_row: int, row: int) -> str:
 
 
 def formula_issues(path: Path) -> list[tuple[str, str, str, str]]:
-    return [issue for issue in issues(path) if "公式" in issue[3]]
+    return [issue for issue in issue_rows(path) if "公式" in issue[3]]
 
 
 # ----------------------------------------------------------------------------- 考核 formulas
@@ -65,7 +66,7 @@ def test_formula_retyped_in_a_pool_column_holds_the_pool(tmp_path: Path) -> None
     rows = pay(path)
     assert listed(path, "考核", "AM7")
     assert all(held(rows[agent]) for agent in TEAM_1)
-    assert any("奖金池" in issue[3] for issue in issues(path))
+    assert any("奖金池" in issue[3] for issue in issue_rows(path))
     assert not held(rows["KF004"])  # another team's pool is not fed by row 7
 
 
@@ -202,7 +203,7 @@ def test_history_month_typed_2026_10_as_a_number_is_not_january(tmp_path: Path) 
 
     code, _, path = refreshed(tmp_path, edit, "history.xlsx", history=2)
     assert code == 0
-    [issue] = [issue for issue in issues(path) if issue[0] == "历史"]
+    [issue] = [issue for issue in issue_rows(path) if issue[0] == "历史"]
     assert issue[1:3] == ("A14", "KF002")
     assert "2026-10" in issue[3] and "2026-01" in issue[3] and "待核" in issue[3]
     rows = pay(path)
@@ -232,7 +233,7 @@ def test_history_month_that_may_fall_in_the_prize_quarter_holds_the_prizes(
     code, _, _ = run_cli(["refresh", str(path)])
     assert code == 0
     assert listed(path, "历史", f"A{row}")
-    assert any("季度奖待核" in issue[3] for issue in issues(path))
+    assert any("季度奖待核" in issue[3] for issue in issue_rows(path))
     rows = pay(path)
     assert held(rows[str(agent)])
     assert all(held(r) and "季度优异奖" in str(r["备注"]) for r in rows.values())
