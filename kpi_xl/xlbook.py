@@ -112,9 +112,15 @@ def refresh_book(book: Any, month: str | None = None) -> PayrollResult:
     return result
 
 
+FORMULAS_NOT_CHECKED = ("注意: xlwings Lite 读不到公式, 考核表中被数值覆盖或被改写的公式未核对; "
+                        "请在桌面 Excel 中刷新或运行 kpi-xl refresh 核对 (formulas not checked "
+                        "in xlwings Lite)")
+
+
 def summary(result: PayrollResult) -> str:
-    """The short message shown after a refresh."""
+    """The short message shown after a refresh (with what it could not check)."""
     flags = result.flag_counts()
     shown = ", ".join(f"{flag} {count}" for flag, count in sorted(flags.items()))
+    unchecked = "" if result.formulas_checked else f"\n{FORMULAS_NOT_CHECKED}"
     return (f"{result.month} 工资已刷新: {len(result.agents)} 人, 应发合计 {result.total} 元"
-            f"{'; ' + shown if shown else ''}; 异常 {result.issues} 条 (见 异常 表)")
+            f"{'; ' + shown if shown else ''}; 异常 {result.issues} 条 (见 异常 表){unchecked}")

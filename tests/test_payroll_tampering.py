@@ -186,6 +186,7 @@ def test_classic_excel_reads_the_formula_patterns(tmp_path: Path) -> None:
         formulas=cells, patterns=patterns)
     assert [(row[1], row[2]) for row in result.issue_rows if RETYPED in row[3]] == [
         ("X7", "KF003")]
+    assert xlbook.FORMULAS_NOT_CHECKED not in xlbook.summary(result)  # classic checks them
 
 
 def test_formula_runs_join_rows_filled_down() -> None:

@@ -41,6 +41,10 @@ from tests.payroll_util import SheetsByName, by_agent
     (Input("m", "实际销售额", "money"), "abc", "应为数字"),
     (Input("y", "全勤(是/否)", "yesno"), " 是 ", "含空格, 公式读不出"),
     (Input("g", "团队", "team"), "售前一组 ", "含空格, 公式 (SUMIF) 按原文比较"),
+    # classic xlwings sends a time-formatted cell (1:01 typed) as a datetime on Excel's epoch
+    (Input("s", "平均响应时间(秒)", "seconds"), dt.datetime(1899, 12, 30, 0, 1, 1),
+     "时间不是数字: 单元格是时间 00:01:01"),
+    (Input("m", "实际销售额", "money"), dt.datetime(2026, 11, 5), "日期不是数字"),
 ])
 def test_each_kind_flags_what_it_cannot_be(spec: Input, value: object, fragment: str) -> None:
     message = input_problem(spec, value)

@@ -9,6 +9,7 @@ problem may be.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Sequence
 from itertools import repeat
@@ -18,7 +19,7 @@ import numpy as np
 
 from kpi_xl.core.errors import KpiError
 from kpi_xl.core.tiers import unit_slip
-from kpi_xl.core.values import Kind, format_number, read_cell
+from kpi_xl.core.values import Kind, date_problem, format_number, read_cell
 from kpi_xl.payroll.grid import is_error, text_of
 from kpi_xl.templates.model import KIND_NOUNS, NEGATIVE_HINTS, Bounds, Input
 
@@ -39,6 +40,8 @@ def input_problem(spec: Input, value: object) -> str | None:
     bounds = spec.limits
     if bounds is None:
         return None
+    if isinstance(value, dt.date | dt.time):  # classic xlwings: a date- or time-formatted cell
+        return f"“{spec.header}”: {date_problem(value).zh}"
     kind, number, label, _ = read_cell(value)
     if kind == Kind.TEXT:
         return f"“{spec.header}”应为数字, 现为文本 \"{label}\" (text in a number cell)"

@@ -242,7 +242,8 @@ def compute_payroll(template: Template, sheets: Mapping[str, GridLike], month: s
             (HISTORY, HISTORY_HEADERS, history_rows), (ISSUES, ISSUE_HEADERS, issues.rows)))
     return PayrollResult(template.id, month, pay_headers,
                          tuple(line.money for line in template.pay_lines), pays, pay_rows,
-                         detail_rows, history_rows, issues.rows, overview, writes)
+                         detail_rows, history_rows, issues.rows, overview, writes,
+                         formulas_checked=formulas is not None)
 
 
 def _month_pay(template: Template, grids: Mapping[str, Sheet], columns: dict[str, int],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -128,6 +129,9 @@ class PayrollResult:
     writes: tuple[SheetRows, ...]
     skipped: list[str] = field(default_factory=list)
     """Output sheets the workbook lacks (an adapter fills this; nothing was written there)."""
+    formulas_checked: bool = True
+    """Whether 考核's formulas were checked (typed over, retyped on one row): not where the
+    adapter cannot read formulas (xlwings Lite), which the refresh's message then says."""
 
     @property
     def on_hold(self) -> int:
@@ -188,10 +192,22 @@ def _json_value(value: object) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+_EXCEL_WOULD_PARSE = re.compile(r"[=+\-@]|[\s\d.,:/%$¥()eE+\-]*\d[\s\d.,:/%$¥()eE+\-]*\Z"
+                                r"|(?i:true|false)\Z")
+"""Text that Excel, given it as a cell's value (COM ``Range.Value``, Office.js
+``range.values``), would not keep as text: a formula (``=cmd|…``, ``+1+1``, ``-2+3``,
+``@SUM(A1)`` from an export), a number (工号 ``00104`` → 104), a date (月份 ``2026-11``), a
+percentage or a boolean."""
+
+
 def excel_value(value: object) -> object:
-    """A result cell as the Excel boundary takes it: Decimal → float, errors → their code."""
+    """A result cell as the Excel boundary takes it: Decimal → float, errors → their code, and
+    text Excel would read as a formula, number or date behind its ``'`` prefix, so that it is
+    stored as the text it is (the prefix is not part of the cell's value)."""
     if isinstance(value, Decimal):
         return float(value)
     if isinstance(value, KpiError):
         return value.code
+    if isinstance(value, str) and _EXCEL_WOULD_PARSE.match(value):
+        return "'" + value
     return value

@@ -21,6 +21,7 @@ from kpi_xl.templates import new_month
 from kpi_xl.workbook.headless import compute_book
 from kpi_xl.workbook.refresh import refresh_file
 from kpi_xl.workbook.xlsx import read_book
+from kpi_xl.xlbook import FORMULAS_NOT_CHECKED
 
 pytestmark = pytest.mark.officejs
 
@@ -68,8 +69,9 @@ def _apply(payload: dict, actions: list[dict]) -> dict[str, dict[tuple[int, int]
             for i, row in enumerate(action["values"]):
                 for j, value in enumerate(row):
                     grid.pop((top + i, left + j), None)
-                    if value not in ("", None):
-                        grid[(top + i, left + j)] = value
+                    if value not in ("", None):  # Excel keeps no ' (it only marks text)
+                        grid[(top + i, left + j)] = value.removeprefix("'") if isinstance(
+                            value, str) else value
     return grids
 
 
@@ -123,3 +125,5 @@ def test_lite_script_equals_the_headless_refresh(officejs, tmp_path) -> None:
     assert pay[(5 + 12, result.pay_headers.index("应发工资") + 1)] == float(result.total)
     alert = next(a for a in actions if a["func"] == "alert")
     assert "工资已刷新" in alert["args"][0]
+    # Lite reads no formulas: the message says they were not checked (not a silent skip)
+    assert alert["args"][0].endswith(FORMULAS_NOT_CHECKED)
