@@ -6,6 +6,7 @@
 
 * :mod:`.read`    — CSV (UTF-8 ± BOM, UTF-16, GB18030/GBK) and .xlsx exports into grids;
 * :mod:`.headers` — header normalisation and the synonym table (data);
+* :mod:`.units`   — units in headers and values (``(千元)``, ``2分``, ``8:30``) and their fit;
 * :mod:`.apply`   — the plan (which 考核 cells get which values) and the atomic save;
 * :mod:`.report`  — :class:`ImportReport`.
 """

@@ -16,6 +16,8 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+from .units import UNKNOWN, Unit, parse_unit
+
 __all__ = [
     "CONCEPTS",
     "IDENTITY_HEADERS",
@@ -29,7 +31,9 @@ __all__ = [
     "is_summary",
     "normalise",
     "normalise_nickname",
+    "qualifiers",
     "template_kind",
+    "unit_of",
 ]
 
 KEY_NICKNAME = "nickname"
@@ -65,36 +69,40 @@ def base(text: object) -> str:
     A header that is nothing but bracket groups is the first group's text (``【回复率】(%)`` →
     ``回复率``) unless that is a unit (``(秒)`` stays ``(秒)``).
     """
+    return _split(text)[0] or normalise(text)
+
+
+def _split(text: object) -> tuple[str, list[str]]:
+    """(stem, trailing bracket groups) of the normalised header; a header that is only groups
+    has the first group (unless a unit) as its stem."""
     norm = normalise(text)
-    stripped = _TRAILING_GROUPS.sub("", norm)
-    if stripped:
-        return stripped
-    first = re.match(r"\(([^()]+)\)", norm)
-    if first and first.group(1) not in _UNITS:
-        return first.group(1)
-    return norm
+    stem = _TRAILING_GROUPS.sub("", norm)
+    groups = re.findall(r"\(([^()]*)\)", norm[len(stem):])
+    if not stem and groups and parse_unit(groups[0]) is None:
+        return groups[0], groups[1:]
+    return stem, groups
 
 
-_UNITS = {
-    "秒": "s", "s": "s", "sec": "s", "秒钟": "s",
-    "分": "min", "分钟": "min", "min": "min", "mins": "min",
-    "小时": "h", "时": "h", "h": "h", "hr": "h", "hour": "h", "hours": "h",
-    "%": "%", "百分比": "%",
-    "‰": "‰",
-    "元": "元", "¥": "元", "rmb": "元",
-    "万元": "万", "万": "万",
-}
-SECONDS = {"s": 1.0, "min": 60.0, "h": 3600.0}
+def qualifiers(text: object) -> list[str]:
+    """The trailing bracket groups of a header that are not units: ``询单转化率(静默下单)`` →
+    ``["静默下单"]``, ``平均响应(秒)`` → ``[]`` — a qualified figure is another figure."""
+    return [group for group in _split(text)[1] if parse_unit(group) is None]
 
 
 @lru_cache(maxsize=4096)
+def unit_of(text: object) -> Unit | None:
+    """The unit a header states in brackets (the last one; an unknown unit wins, so that the
+    column is refused): ``销售额(千元)`` → 1000 元, ``在线时长(分钟)`` → 60 s; else ``None``."""
+    units = [unit for group in re.findall(r"\(([^()]*)\)", normalise(text))
+             if (unit := parse_unit(group)) is not None]
+    unknown = [unit for unit in units if unit.dimension == UNKNOWN]
+    return (unknown or units or [None])[-1]
+
+
 def header_unit(text: object) -> str | None:
-    """The unit a header states in a trailing bracket: ``平均响应(秒)`` → ``"s"``; else ``None``."""
-    for group in reversed(re.findall(r"\(([^()]*)\)", normalise(text))):
-        unit = _UNITS.get(group)
-        if unit is not None:
-            return unit
-    return None
+    """The unit a header states, short: ``平均响应(秒)`` → ``"s"``, ``销售额(万元)`` → ``"万"``."""
+    unit = unit_of(text)
+    return None if unit is None else unit.code
 
 
 @dataclass(frozen=True)
