@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -30,3 +31,33 @@ def run_officejs(request: dict) -> dict:
 @pytest.fixture(scope="session")
 def officejs():
     return run_officejs
+
+
+Grid = dict[tuple[int, int], object]
+
+
+def excel_stores(value: object) -> object:
+    """A value written to a cell as Excel keeps it: a leading ``'`` only marks text."""
+    return value[1:] if isinstance(value, str) and value.startswith("'") else value
+
+
+def apply_actions(names: list[str], grids: dict[str, Grid], actions: list[dict],
+                  stored: Callable[[object], object] = excel_stores) -> dict[str, Grid]:
+    """``grids`` (sheet → 1-based cell → value, blanks left out; changed in place) after the
+    add-in applied a script's actions: cleared ranges, and values set as Excel stores them."""
+    for action in actions:
+        if action["func"] not in ("rangeClearContents", "setValues"):
+            continue
+        grid = grids[names[action["sheet_position"]]]
+        top, left = action["start_row"] + 1, action["start_column"] + 1
+        if action["func"] == "rangeClearContents":
+            for r in range(top, top + action["row_count"]):
+                for c in range(left, left + action["column_count"]):
+                    grid.pop((r, c), None)
+            continue
+        for i, row in enumerate(action["values"]):
+            for j, value in enumerate(row):
+                grid.pop((top + i, left + j), None)
+                if value not in ("", None):
+                    grid[(top + i, left + j)] = stored(value)
+    return grids

@@ -54,7 +54,7 @@ from kpi_xl.workbook.headless import compute_book
 from kpi_xl.workbook.refresh import refresh_file
 from kpi_xl.workbook.refs import parse_range
 from kpi_xl.workbook.xlsx import read_book
-from tests.officejs.conftest import run_officejs
+from tests.officejs.conftest import apply_actions, excel_stores, run_officejs
 
 pytestmark = pytest.mark.officejs
 
@@ -299,9 +299,9 @@ def _payload(name: str, values: dict[str, Grid]) -> dict:
 
 
 def _normal(value: object) -> object:
-    """A value written to Excel as Excel stores it: ``'`` only marks text (not part of it)."""
-    if isinstance(value, str) and value.startswith("'"):
-        return value[1:]
+    """A value as the payload or Excel holds it: dates as ``datetime`` (the ``'`` that only
+    marks text taken off, as Excel does)."""
+    value = excel_stores(value)
     if isinstance(value, str) and ISO.match(value):
         return dt.datetime.fromisoformat(value.rstrip("Z"))
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
@@ -312,23 +312,7 @@ def _normal(value: object) -> object:
 def _apply(payload: dict, actions: list[dict], before: dict[str, Grid]) -> dict[str, Grid]:
     """The sheets after the add-in applied the actions (1-based cells, blanks dropped)."""
     grids = {name: dict(grid) for name, grid in before.items()}
-    names = [sheet["name"] for sheet in payload["sheets"]]
-    for action in actions:
-        if action["func"] not in ("rangeClearContents", "setValues"):
-            continue
-        grid = grids[names[action["sheet_position"]]]
-        top, left = action["start_row"] + 1, action["start_column"] + 1
-        if action["func"] == "rangeClearContents":
-            for r in range(top, top + action["row_count"]):
-                for c in range(left, left + action["column_count"]):
-                    grid.pop((r, c), None)
-        else:
-            for i, row in enumerate(action["values"]):
-                for j, value in enumerate(row):
-                    grid.pop((top + i, left + j), None)
-                    if value not in ("", None):
-                        grid[(top + i, left + j)] = _normal(value)
-    return grids
+    return apply_actions([sheet["name"] for sheet in payload["sheets"]], grids, actions, _normal)
 
 
 # ----------------------------------------------------------------------------- classic xlwings

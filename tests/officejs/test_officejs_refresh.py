@@ -22,6 +22,7 @@ from kpi_xl.workbook.headless import compute_book
 from kpi_xl.workbook.refresh import refresh_file
 from kpi_xl.workbook.xlsx import read_book
 from kpi_xl.xlbook import FORMULAS_NOT_CHECKED
+from tests.officejs.conftest import apply_actions
 
 pytestmark = pytest.mark.officejs
 
@@ -51,28 +52,10 @@ def _payload(path) -> tuple[dict, list[str]]:
 
 def _apply(payload: dict, actions: list[dict]) -> dict[str, dict[tuple[int, int], object]]:
     """The sheets after the add-in applied the actions (1-based cells, blanks dropped)."""
-    grids = {}
-    for sheet in payload["sheets"]:
-        grids[sheet["name"]] = {(r + 1, c + 1): v for r, row in enumerate(sheet["values"])
-                                for c, v in enumerate(row) if v != ""}
-    names = [sheet["name"] for sheet in payload["sheets"]]
-    for action in actions:
-        if action["func"] not in ("rangeClearContents", "setValues"):
-            continue
-        grid = grids[names[action["sheet_position"]]]
-        top, left = action["start_row"] + 1, action["start_column"] + 1
-        if action["func"] == "rangeClearContents":
-            for r in range(top, top + action["row_count"]):
-                for c in range(left, left + action["column_count"]):
-                    grid.pop((r, c), None)
-        else:
-            for i, row in enumerate(action["values"]):
-                for j, value in enumerate(row):
-                    grid.pop((top + i, left + j), None)
-                    if value not in ("", None):  # Excel keeps no ' (it only marks text)
-                        grid[(top + i, left + j)] = value.removeprefix("'") if isinstance(
-                            value, str) else value
-    return grids
+    grids = {sheet["name"]: {(r + 1, c + 1): v for r, row in enumerate(sheet["values"])
+                             for c, v in enumerate(row) if v != ""}
+             for sheet in payload["sheets"]}
+    return apply_actions([sheet["name"] for sheet in payload["sheets"]], grids, actions)
 
 
 def _button(path) -> tuple[str, str]:
