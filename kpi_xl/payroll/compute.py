@@ -216,6 +216,7 @@ def compute_payroll(template: Template, sheets: Mapping[str, GridLike], month: s
 
     # 考核 is read once, column by column; its cells filed by column go with it
     columns, table, ambiguous = _read_assessment(template, grids.pop(ASSESSMENT), issues)
+    _reasons_for_codes(template, table, book)
     column_formulas = None if patterns is None else _column_formulas(columns, patterns)
     pays, total, history_rows = _month_pay(template, grids, columns, table, ambiguous, book,
                                            month, formulas, column_formulas, issues)
@@ -735,14 +736,19 @@ def _row_problems(template: Template, row: _Row, columns: dict[str, int],
             issues.add(ASSESSMENT, cell, row.agent, message)
             found.add(spec.key)
     seen: set[str] = set()
+    codes: set[str] = set()
     for key, _, _ in template.columns():
         value = row.values.get(key)
         if key in columns and is_error(value):
             found.add(key)
             message = error_message(value)
-            if message not in seen:
-                seen.add(message)
-                issues.add(ASSESSMENT, coordinate(row.row, columns[key]), row.agent, message)
+            # an error listed once: the same message again (headless: the error carried on
+            # through the row's formulas), or a bare code (Excel) already listed with its reason
+            if message in seen or (not isinstance(value, KpiError) and error_code(value) in codes):
+                continue
+            seen.add(message)
+            codes.add(error_code(value))
+            issues.add(ASSESSMENT, coordinate(row.row, columns[key]), row.agent, message)
     return found
 
 
@@ -1152,6 +1158,28 @@ def _total_row(template: Template, agents: list[_Pay]) -> tuple[object, ...]:
 
 
 # ---------------------------------------------------------------------------------- 明细
+
+
+def _reasons_for_codes(template: Template, table: _AgentTable, book: RuleBook) -> None:
+    """Where an item's points cell shows only an error code — the Excel paths read values,
+    not the engine's errors — and its input is no error, put in its place the rule's own
+    error for that input: the KpiError ``KPI_TIER`` gave in the cell, message and all. So 异常
+    gives the reason (单位疑误: 47 看似百分数 …), as headless does, not only the code. Items
+    whose points a formula of their own computes are left as they are."""
+    for item in template.items:
+        points = table.values.get(f"pt_{item.key}")
+        if item.points is not None or points is None:
+            continue
+        coded = [i for i in error_cells(points) if not isinstance(points[i], KpiError)]
+        inputs = table.column(item.value)
+        coded = [i for i in coded if not is_error(inputs[i])]
+        rule = book.item_rule(item)[0] if coded else None
+        if rule is None:
+            continue
+        found = evaluate(rule, read_column([inputs[i] for i in coded])).errors
+        for i, error in zip(coded, found, strict=True):
+            if error is not None and error.code == error_code(points[i]):
+                points[i] = error
 
 
 def _detail(template: Template, table: _AgentTable, book: RuleBook) -> DetailRows:

@@ -36,6 +36,7 @@ class RuleBook:
     template: Template
     sheet: Sheet
     issues: list[RuleIssue] = field(default_factory=list)
+    _item_rules: dict[str, tuple[Rule | None, str]] = field(default_factory=dict, repr=False)
 
     def _issue(self, cell: Cell | None, message: str, *, holds: bool = False) -> None:
         self.issues.append(RuleIssue(coordinate(*cell) if cell else "", message, holds))
@@ -91,7 +92,13 @@ class RuleBook:
             return None
 
     def item_rule(self, item: Item) -> tuple[Rule | None, str]:
-        """The item's rule as typed on 规则 (parsed), and its text; ``None`` when it has none."""
+        """The item's rule as typed on 规则 (parsed), and its text; ``None`` when it has none.
+        Read once per item (a problem with it is listed once, however often it is asked for)."""
+        if item.key not in self._item_rules:
+            self._item_rules[item.key] = self._read_item_rule(item)
+        return self._item_rules[item.key]
+
+    def _read_item_rule(self, item: Item) -> tuple[Rule | None, str]:
         cell, text = self.sheet.label_value(item_label(item))
         if cell is None:
             if item.rule:
