@@ -16,6 +16,7 @@ import openpyxl
 from kpi_xl import xlbook
 from kpi_xl.payroll.grid import formula_runs
 from kpi_xl.workbook.xlsx import read_book
+from tests.excel_standin import classic_book
 from tests.payroll_util import issue_rows
 from tests.test_hr_mistakes import NET, clean_pay, held, listed, month, pay, refreshed
 
@@ -120,52 +121,6 @@ def test_two_rows_two_formulas_hold_both(tmp_path: Path) -> None:
 
 
 # ----------------------------------------------------------------------------- live Excel
-class _Range:
-    def __init__(self, values: list[list[object]], formulas: list[list[object]]) -> None:
-        self._values, self.formula = values, formulas
-        self.row = self.column = 1
-        self.shape = (len(values), len(values[0]) if values else 0)
-
-    def options(self, **_: object) -> _Range:
-        return self
-
-    @property
-    def value(self) -> list[list[object]]:
-        return self._values
-
-
-class _Sheet:
-    def __init__(self, name: str, used: _Range) -> None:
-        self.name, self.used_range = name, used
-
-
-class _Sheets(list):  # type: ignore[type-arg]
-    def __getitem__(self, key: object) -> object:
-        if isinstance(key, str):
-            return next(sheet for sheet in self if sheet.name == key)
-        return super().__getitem__(key)  # type: ignore[index]
-
-
-class _Book:
-    def __init__(self, path: Path) -> None:
-        """The workbook as classic Excel shows it: computed values and formula texts."""
-        from kpi_xl.workbook.headless import compute_book
-
-        computed = compute_book(path)
-        sheets = []
-        for name, data in computed.book.sheets.items():
-            values = computed.values(name)
-            formulas = dict(data.formulas.items())
-            bottom = max([r for r, _ in values] + [r for r, _ in formulas] + [1])
-            right = max([c for _, c in values] + [c for _, c in formulas] + [1])
-            grid = [[values.get((r, c)) for c in range(1, right + 1)]
-                    for r in range(1, bottom + 1)]
-            texts = [[formulas.get((r, c), values.get((r, c))) for c in range(1, right + 1)]
-                     for r in range(1, bottom + 1)]
-            sheets.append(_Sheet(name, _Range(grid, texts)))
-        self.sheets = _Sheets(sheets)
-
-
 def test_classic_excel_reads_the_formula_patterns(tmp_path: Path) -> None:
     """The live-Excel refresh reads 考核's formulas once (``range.formula``) and finds the
     retyped row as the headless refresh does."""
@@ -173,7 +128,8 @@ def test_classic_excel_reads_the_formula_patterns(tmp_path: Path) -> None:
         wb["考核"]["X7"] = tier_formula(5, 7)
 
     path = month(tmp_path, edit)
-    found = xlbook.read_formulas(_Book(path))
+    book = classic_book(path)
+    found = xlbook.read_formulas(book)
     assert found is not None
     cells, patterns = found
     x_runs = patterns["考核"][24]
@@ -181,9 +137,9 @@ def test_classic_excel_reads_the_formula_patterns(tmp_path: Path) -> None:
     headless = read_book(path).sheets["考核"].formulas.column(24)
     assert [(first, last) for first, last, _ in x_runs] == [
         (first, last) for first, last, _ in headless.runs()]
-    result = xlbook.compute_payroll(
-        xlbook.detect_template(xlbook.read_book(_Book(path))), xlbook.read_book(_Book(path)),
-        formulas=cells, patterns=patterns)
+    sheets = xlbook.read_book(book)
+    result = xlbook.compute_payroll(xlbook.detect_template(sheets), sheets,
+                                    formulas=cells, patterns=patterns)
     assert [(row[1], row[2]) for row in result.issue_rows if RETYPED in row[3]] == [
         ("X7", "KF003")]
     assert xlbook.FORMULAS_NOT_CHECKED not in xlbook.summary(result)  # classic checks them

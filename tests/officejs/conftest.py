@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.excel_standin import Grid, excel_stores
+
 RUNNER = Path(__file__).with_name("runner.py")
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,14 +33,6 @@ def run_officejs(request: dict) -> dict:
 @pytest.fixture(scope="session")
 def officejs():
     return run_officejs
-
-
-Grid = dict[tuple[int, int], object]
-
-
-def excel_stores(value: object) -> object:
-    """A value written to a cell as Excel keeps it: a leading ``'`` only marks text."""
-    return value[1:] if isinstance(value, str) and value.startswith("'") else value
 
 
 def apply_actions(names: list[str], grids: dict[str, Grid], actions: list[dict],

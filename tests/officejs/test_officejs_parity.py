@@ -54,7 +54,8 @@ from kpi_xl.workbook.headless import compute_book
 from kpi_xl.workbook.refresh import refresh_file
 from kpi_xl.workbook.refs import parse_range
 from kpi_xl.workbook.xlsx import read_book
-from tests.officejs.conftest import apply_actions, excel_stores, run_officejs
+from tests.excel_standin import ClassicBook, Grid, excel_stores
+from tests.officejs.conftest import apply_actions, run_officejs
 
 pytestmark = pytest.mark.officejs
 
@@ -240,7 +241,6 @@ def _params(names: list[str], xfails: dict[str, str]) -> list[Any]:
 
 
 # ----------------------------------------------------------------------------- the payload
-Grid = dict[tuple[int, int], object]
 
 
 def _date_cells(path: Path) -> dict[str, set[tuple[int, int]]]:
@@ -316,93 +316,6 @@ def _apply(payload: dict, actions: list[dict], before: dict[str, Grid]) -> dict[
     return apply_actions([sheet["name"] for sheet in payload["sheets"]], grids, actions, _normal)
 
 
-# ----------------------------------------------------------------------------- classic xlwings
-class _Range:
-    """``sheet.range(...)`` / ``used_range`` of the stand-in: values, formulas, writes."""
-
-    def __init__(self, sheet: _Sheet, top: int, left: int, bottom: int, right: int) -> None:
-        self.sheet, self.row, self.column = sheet, top, left
-        self.shape = (bottom - top + 1, right - left + 1)
-
-    def options(self, **_: object) -> _Range:
-        return self
-
-    def _cells(self) -> list[list[tuple[int, int]]]:
-        return [[(r, c) for c in range(self.column, self.column + self.shape[1])]
-                for r in range(self.row, self.row + self.shape[0])]
-
-    @property
-    def value(self) -> list[list[object]]:
-        return [[self.sheet.values.get(cell) for cell in row] for row in self._cells()]
-
-    @value.setter
-    def value(self, rows: list[list[object]]) -> None:
-        for i, row in enumerate(rows):
-            for j, value in enumerate(row):
-                cell = (self.row + i, self.column + j)
-                self.sheet.values.pop(cell, None)
-                self.sheet.formulas.pop(cell, None)
-                self.sheet.written.append(value)
-                if value not in (None, ""):
-                    self.sheet.values[cell] = _normal(value)
-
-    @property
-    def formula(self) -> tuple[tuple[str, ...], ...]:
-        """Excel's ``Range.Formula``: ``=…`` for a formula, a constant as text, ``""``."""
-        return tuple(tuple(str(self.sheet.formulas.get(cell, self.sheet.values.get(cell, "")))
-                           for cell in row) for row in self._cells())
-
-    def clear_contents(self) -> None:
-        for row in self._cells():
-            for cell in row:
-                self.sheet.values.pop(cell, None)
-                self.sheet.formulas.pop(cell, None)
-
-
-class _Sheet:
-    def __init__(self, name: str, values: Grid, formulas: Grid) -> None:
-        self.name, self.values, self.formulas = name, dict(values), dict(formulas)
-        self.written: list[object] = []
-
-    @property
-    def used_range(self) -> _Range:
-        cells = set(self.values) | set(self.formulas) or {(1, 1)}
-        return _Range(self, min(r for r, _ in cells), min(c for _, c in cells),
-                      max(r for r, _ in cells), max(c for _, c in cells))
-
-    def range(self, first: tuple[int, int], last: tuple[int, int] | None = None) -> _Range:
-        last = last or first
-        return _Range(self, first[0], first[1], last[0], last[1])
-
-
-class _Sheets(list):  # type: ignore[type-arg]
-    def __getitem__(self, key: object) -> object:
-        if isinstance(key, str):
-            return next(sheet for sheet in self if sheet.name == key)
-        return super().__getitem__(key)  # type: ignore[index]
-
-
-class _App:
-    def __init__(self) -> None:
-        self.alerts: list[str] = []
-
-    def alert(self, message: str, *_: object, **__: object) -> None:
-        self.alerts.append(message)
-
-    def calculate(self) -> None:  # the values are already computed
-        pass
-
-
-class _Book:
-    """A workbook as desktop Excel shows it to classic xlwings (values + 考核's formulas)."""
-
-    def __init__(self, values: dict[str, Grid], formulas: dict[str, Grid]) -> None:
-        self.sheets = _Sheets(_Sheet(name, grid, formulas.get(name, {}))
-                              for name, grid in values.items())
-        self.app = _App()
-        self.name = "book.xlsx"
-
-
 # ----------------------------------------------------------------------------- one run of a case
 class Run:
     """The three refreshes of one case."""
@@ -438,7 +351,7 @@ class Run:
 
         from kpi_xl import scripts
 
-        book = _Book(values, formulas)
+        book = ClassicBook(values, formulas, stored=_normal)
         scripts.refresh(book)  # what ribbon.refresh_active does after Excel's calculate
         self.classic_alerts = book.app.alerts
         self.classic = {sheet.name: sheet.values for sheet in book.sheets}
