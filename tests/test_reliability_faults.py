@@ -52,28 +52,33 @@ SERVER = textwrap.dedent(
 
     original = xlsx_write.atomic_write
 
+    def say(text):
+        # one write(2) per line: a child killed mid-line would glue half a marker to the
+        # server's next line ("savingexit 9"), which print() can do (text, then newline)
+        os.write(1, (text + "\\n").encode())
+
     def traced(*args, **kwargs):
-        print("saving", flush=True)
+        say("saving")
         result = original(*args, **kwargs)
-        print("saved", flush=True)
+        say("saved")
         return result
 
     xlsx_write.atomic_write = traced
-    print("ready", flush=True)
+    say("ready")
     for line in sys.stdin:
         path = line.strip()
         pid = os.fork()
         if pid == 0:
             try:
                 refresh_file(path)
-                print("done", flush=True)
+                say("done")
                 os._exit(0)
             except BaseException as error:
-                print(f"error {{error!r}}", flush=True)
+                say(f"error {{error!r}}")
                 os._exit(1)
-        print(f"pid {{pid}}", flush=True)
+        say(f"pid {{pid}}")
         _, status = os.waitpid(pid, 0)
-        print(f"exit {{status}}", flush=True)
+        say(f"exit {{status}}")
     """
 )
 
